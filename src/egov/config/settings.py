@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -27,7 +28,8 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_bool("EGOV_DEBUG", default=False)
-TESTING = env_bool("EGOV_TESTING", default=False)
+# Under pytest the test defaults apply even before any conftest runs.
+TESTING = env_bool("EGOV_TESTING", default="pytest" in sys.modules)
 
 _secret = os.environ.get("EGOV_SECRET_KEY")
 if not _secret:
@@ -207,3 +209,7 @@ LOGGING = {
 
 # Deadline scan: a dossier is "due soon" when fewer than this many working hours remain.
 EGOV_DUE_SOON_WORKING_HOURS = int(os.environ.get("EGOV_DUE_SOON_WORKING_HOURS", "8"))
+
+if TESTING:
+    # Fast hashing keeps the suite quick; production keeps Django's PBKDF2 default.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -131,6 +131,7 @@ class DossierTask(models.Model):
     )
     outcome = models.CharField(_("kết quả bước"), max_length=30, blank=True)
     note = models.TextField(_("ý kiến"), blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("bước xử lý hồ sơ")
@@ -165,6 +166,9 @@ class Consultation(models.Model):
         verbose_name_plural = _("xin ý kiến")
         ordering = ["dossier", "requested_at"]
 
+    def __str__(self) -> str:
+        return f"{self.dossier_id} -> {self.agency_id}"
+
 
 class SupplementRequest(models.Model):
     """Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02): everything missing, notified at once."""
@@ -182,6 +186,9 @@ class SupplementRequest(models.Model):
         verbose_name = _("yêu cầu bổ sung")
         verbose_name_plural = _("yêu cầu bổ sung")
         ordering = ["dossier", "requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {self.requested_at:%Y-%m-%d}"
 
 
 class DossierEvent(models.Model):

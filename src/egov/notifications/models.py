@@ -28,3 +28,27 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class OutboundEmail(models.Model):
+    """An e-mail to send, written in the same transaction as the change that causes it.
+
+    The delivery task sends it only while ``sent_at`` is empty and marks it, so a retried task does
+    not send twice; ``dedupe_key`` stops the same event from queueing two messages.
+    """
+
+    to = models.EmailField(_("người nhận"))
+    subject = models.CharField(_("tiêu đề"), max_length=255)
+    body = models.TextField(_("nội dung"))
+    dedupe_key = models.CharField(_("khóa chống trùng"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("đã gửi"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("số lần gửi"), default=0)
+    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
+
+    class Meta:
+        verbose_name = _("thư điện tử gửi đi")
+        verbose_name_plural = _("thư điện tử gửi đi")
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"

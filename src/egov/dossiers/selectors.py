@@ -1,0 +1,205 @@
+"""Reads of the one-stop shop: what an officer may see and do, worklists, timelines, public status."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from egov.accounts.choices import Role
+from egov.accounts.selectors import user_agency_ids, user_has_role
+from egov.core.calendar import LOCAL_TZ, get_calendar
+from egov.core.errors import NotFound
+
+from .choices import DossierAction as A
+from .choices import DossierStatus as S
+from .choices import Timeliness
+from .models import Dossier, DossierEvent, DossierTask
+from .transitions import is_allowed
+
+
+def dossiers_visible_to(user) -> QuerySet[Dossier]:
+    """Dossiers of the officer's agencies, plus those on which one of their agencies was consulted."""
+    agencies = user_agency_ids(user)
+    if not agencies:
+        return Dossier.objects.none()
+    return Dossier.objects.filter(Q(agency_id__in=agencies) | Q(consultations__agency_id__in=agencies)).distinct()
+
+
+def dossier_for_officer(*, user, code: str) -> Dossier:
+    """The dossier if ``user`` may see it; otherwise NotFound (not Forbidden: its existence is not revealed)."""
+    dossier = Dossier.objects.select_related("agency", "procedure", "offering").filter(code=code).first()
+    if dossier is None:
+        raise NotFound(_("Không tìm thấy hồ sơ %(code)s.") % {"code": code})
+    agencies = user_agency_ids(user)
+    if dossier.agency_id in agencies or dossier.consultations.filter(agency_id__in=agencies).exists():
+        return dossier
+    raise NotFound(_("Không tìm thấy hồ sơ %(code)s.") % {"code": code})
+
+
+def current_task(dossier: Dossier) -> DossierTask | None:
+    return dossier.tasks.filter(finished_at__isnull=True).select_related("assignee").order_by("-started_at", "-id").first()
+
+
+def allowed_actions(*, dossier: Dossier, user) -> list[str]:
+    """The actions ``user`` may take on ``dossier`` now (the services check again when they run)."""
+    agency = dossier.agency_id
+    status = dossier.status
+    task = current_task(dossier)
+    actions: list[str] = []
+
+    def can(action: str) -> bool:
+        return is_allowed(action, status)
+
+    reception = user_has_role(user, agency, Role.RECEPTION)
+    leader = user_has_role(user, agency, Role.LEADER)
+    holds_task = bool(
+        task
+        and (task.assignee_id == user.pk or (task.assignee_id is None and user_has_role(user, agency, task.role)) or leader)
+    )
+    if reception:
+        for action in (A.RECEIVE, A.REFUSE):
+            if can(action):
+                actions.append(action)
+        if can(A.REQUEST_SUPPLEMENT) and status == S.SUBMITTED:
+            actions.append(A.REQUEST_SUPPLEMENT)
+        if can(A.SUPPLEMENT):
+            actions.append(A.SUPPLEMENT)
+        if can(A.RETURN):
+            actions.append(A.RETURN)
+        if can(A.WITHDRAW):
+            actions.append(A.WITHDRAW)
+    if task is not None and holds_task:
+        if status == S.PROCESSING and task.is_decision and leader:
+            actions += [A.APPROVE, A.DENY]
+        if status == S.PROCESSING and not task.is_decision and _has_later_step(dossier, task.position):
+            actions.append(A.COMPLETE_STEP)
+        if status == S.PROCESSING and not task.is_decision and A.REQUEST_SUPPLEMENT not in actions:
+            actions.append(A.REQUEST_SUPPLEMENT)
+        if can(A.CONSULT) and status == S.PROCESSING:
+            actions.append(A.CONSULT)
+    if can(A.RESULT_READY) and user_has_role(user, agency, Role.RECEPTION, Role.SPECIALIST, Role.CLERK, Role.LEADER):
+        actions.append(A.RESULT_READY)
+    if can(A.ASSIGN) and task is not None and (leader or user_has_role(user, agency, Role.AGENCY_ADMIN) or holds_task):
+        actions.append(A.ASSIGN)
+    if can(A.APOLOGIZE) and (leader or reception) and dossier.rescheduled_due_at is None:
+        actions.append(A.APOLOGIZE)
+    if status == S.CONSULTING and dossier.consultations.filter(
+        answered_at__isnull=True, agency_id__in=user_agency_ids(user, [Role.SPECIALIST, Role.LEADER])
+    ).exists():
+        actions.append(A.ANSWER_CONSULTATION)
+    return list(dict.fromkeys(actions))
+
+
+def _has_later_step(dossier: Dossier, position: int) -> bool:
+    from egov.catalog.models import ProcessStep
+
+    return ProcessStep.objects.filter(template_id=dossier.offering.process_template_id, position__gt=position).exists()
+
+
+def worklist(*, user) -> list[DossierTask]:
+    """Open steps assigned to the officer, or waiting in the pool of a role they hold, by deadline."""
+    from egov.accounts.models import RoleAssignment
+
+    pairs = list(RoleAssignment.objects.filter(user=user, is_active=True).values_list("agency_id", "role"))
+    if not pairs:
+        return []
+    pool = Q()
+    for agency_id, role in pairs:
+        pool |= Q(agency_id=agency_id, role=role, assignee__isnull=True)
+    tasks = list(
+        DossierTask.objects.filter(Q(assignee=user) | pool, finished_at__isnull=True)
+        .select_related("dossier", "dossier__procedure", "assignee")
+        .order_by("due_at", "id")[:500]
+    )
+    now = timezone.now()
+    calendar = get_calendar()
+    soon = Decimal(settings.EGOV_DUE_SOON_WORKING_HOURS)
+    for task in tasks:
+        due = min(task.due_at, task.dossier.effective_due_at or task.due_at)
+        if due <= now:
+            task.urgency = "overdue"
+        elif calendar.working_hours_between(now, due) <= soon:
+            task.urgency = "due_soon"
+        else:
+            task.urgency = "normal"
+    return tasks
+
+
+def dossier_timeline(dossier: Dossier) -> QuerySet[DossierEvent]:
+    return dossier.events.select_related("actor").order_by("created_at", "id")
+
+
+def timeliness(finished_at: dt.datetime | None, due_at: dt.datetime | None) -> str | None:
+    """Early: finished on an earlier day than due; on time: the due day, not after; late: after it."""
+    if finished_at is None or due_at is None:
+        return None
+    if finished_at > due_at:
+        return Timeliness.LATE
+    if finished_at.astimezone(LOCAL_TZ).date() < due_at.astimezone(LOCAL_TZ).date():
+        return Timeliness.EARLY
+    return Timeliness.ON_TIME
+
+
+def control_sheet_rows(dossier: Dossier) -> list[dict]:
+    """Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05): one line per hand-over."""
+    tasks = list(dossier.tasks.select_related("assignee", "handed_over_by", "finished_by").order_by("started_at", "id"))
+    rows = []
+    for task in tasks:
+        rows.append(
+            {
+                "position": task.position,
+                "name": task.name,
+                "role": Role(task.role).label,
+                "from_user": task.handed_over_by.display_name if task.handed_over_by else "",
+                "to_user": (task.assignee or task.finished_by).display_name if (task.assignee or task.finished_by) else _("Chưa phân công"),
+                "handed_at": task.started_at,
+                "due_at": task.due_at,
+                "finished_at": task.finished_at,
+                "outcome": task.outcome,
+                "note": task.note,
+                "timeliness": timeliness(task.finished_at, task.due_at),
+            }
+        )
+    return rows
+
+
+_PUBLIC_ACTIONS = {
+    A.SUBMIT, A.RECEIVE, A.REQUEST_SUPPLEMENT, A.SUPPLEMENT, A.REFUSE, A.COMPLETE_STEP, A.CONSULT, A.ANSWER_CONSULTATION,
+    A.APPROVE, A.DENY, A.RESULT_READY, A.RETURN, A.APOLOGIZE, A.WITHDRAW,
+}
+
+
+def public_status(code: str) -> dict | None:
+    """What anyone holding the code may see: no personal data, no officers' notes."""
+    dossier = Dossier.objects.select_related("procedure", "agency").filter(code=code).first()
+    if dossier is None:
+        return None
+    events = DossierEvent.objects.filter(dossier=dossier, action__in=_PUBLIC_ACTIONS).order_by("created_at", "id")
+    steps = []
+    for event in events.values("action", "created_at", "data", "to_status"):
+        label = A(event["action"]).label
+        detail = ""
+        if event["action"] == A.COMPLETE_STEP:
+            detail = event["data"].get("to_step", "")
+            label = _("Chuyển bước: %(step)s") % {"step": detail} if detail else label
+        steps.append({"action": event["action"], "label": str(label), "status": event["to_status"], "at": event["created_at"]})
+    return {
+        "code": dossier.code,
+        "procedure": {"code": dossier.procedure.code, "name": dossier.procedure.name},
+        "agency": {"code": dossier.agency.code, "name": dossier.agency.name},
+        "status": dossier.status,
+        "status_label": str(S(dossier.status).label),
+        "channel": dossier.channel,
+        "submitted_at": dossier.submitted_at,
+        "received_at": dossier.received_at,
+        "due_at": dossier.due_at,
+        "rescheduled_due_at": dossier.rescheduled_due_at,
+        "finished_at": dossier.finished_at,
+        "returned_at": dossier.returned_at,
+        "steps": steps,
+    }

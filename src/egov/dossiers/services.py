@@ -1,0 +1,698 @@
+"""Writes of the one-stop shop. One verb, one service: each is atomic, locks the dossier row, checks
+the state machine (``transitions.py``) and the actor's role, writes one event and queues its
+notifications in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from egov.accounts.choices import Role
+from egov.accounts.selectors import leaders_of, officers_with_role, user_has_role
+from egov.catalog.models import ProcedureOffering, ProcessStep, RequiredDocument
+from egov.core.calendar import LOCAL_TZ, get_calendar
+from egov.core.choices import TimeUnit
+from egov.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from egov.core.models import Agency
+from egov.core.numbering import next_value
+from egov.notifications.services import email_queue, notify_users
+
+from .choices import Channel, DocumentOrigin, DossierAction, DossierStatus, ReturnMethod
+from .models import Consultation, Dossier, DossierDocument, DossierEvent, DossierTask, SupplementRequest
+from .transitions import check, transition
+from .uploads import check_upload, read_upload
+
+
+@dataclass
+class ApplicantInput:
+    name: str
+    id_number: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    user: object | None = None
+
+
+@dataclass
+class DocumentInput:
+    """A paper handed in: on paper at the counter, or as a file (``file`` is an UploadedFile, or
+    ``content`` bytes with ``file_name``)."""
+
+    name: str = ""
+    required_document_id: int | None = None
+    origin: str = DocumentOrigin.UPLOAD
+    quantity: int = 1
+    file: object | None = None
+    content: bytes | None = None
+    file_name: str = ""
+    _checked: object | None = field(default=None, repr=False)
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def _lock(dossier: Dossier) -> Dossier:
+    return Dossier.objects.select_for_update().select_related("agency", "procedure", "offering").get(pk=dossier.pk)
+
+
+def _require_role(actor, agency_id: int, *roles: str) -> None:
+    if actor is None or not actor.is_authenticated or not user_has_role(actor, agency_id, *roles):
+        raise PermissionDenied(_("Bạn không có quyền thực hiện thao tác này đối với hồ sơ của cơ quan này."))
+
+
+def _require_text(value: str, message: str, field_name: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed(message, field=field_name)
+    return value
+
+
+def _dossier_code(agency: Agency, at: dt.datetime) -> str:
+    """Circular 01/2018 art. 19: ``<agency code>-<YYMMDD>-<NNNN>``, the counter restarting daily per agency."""
+    day = at.astimezone(LOCAL_TZ).strftime("%y%m%d")
+    number = next_value(f"dossier:{agency.code}:{day}")
+    return f"{agency.code}-{day}-{number:04d}"
+
+
+def _step_hours(unit: str, amount: Decimal) -> Decimal:
+    if unit == TimeUnit.WORKING_HOURS:
+        return amount
+    return amount * get_calendar().hours_per_day()
+
+
+def _start_task(dossier: Dossier, step: ProcessStep, *, at: dt.datetime, assignee=None, handed_over_by=None) -> DossierTask:
+    """Open the task of ``step``: due after the step's own budget, never after the dossier's deadline."""
+    if assignee is not None and not user_has_role(assignee, dossier.agency_id, step.role):
+        raise ValidationFailed(
+            _("%(name)s không giữ vai trò “%(role)s” tại cơ quan này.") % {"name": assignee, "role": Role(step.role).label},
+            field="next_assignee",
+        )
+    due = get_calendar().add_working_hours(at, _step_hours(dossier.processing_unit, step.amount))
+    if dossier.effective_due_at and due > dossier.effective_due_at:
+        due = dossier.effective_due_at
+    task = DossierTask.objects.create(
+        dossier=dossier, step=step, position=step.position, name=step.name, role=step.role, is_decision=step.is_decision,
+        agency_id=dossier.agency_id, assignee=assignee, handed_over_by=handed_over_by, started_at=at, due_at=due,
+    )
+    notify_users(
+        users=[assignee] if assignee else officers_with_role(dossier.agency_id, step.role),
+        event="task_assigned", key=f"task:{task.pk}",
+        title=_("Hồ sơ %(code)s chờ xử lý: %(step)s") % {"code": dossier.code, "step": step.name},
+        body=_("Hạn xử lý bước: %(due)s.") % {"due": _fmt(due)}, url=f"/one-stop/{dossier.code}/",
+    )
+    return task
+
+
+def _open_task(dossier: Dossier) -> DossierTask | None:
+    return DossierTask.objects.select_for_update().filter(dossier=dossier, finished_at__isnull=True).order_by("-started_at", "-id").first()
+
+
+def _finish_task(task: DossierTask, *, actor, at: dt.datetime, outcome: str, note: str = "") -> None:
+    task.finished_at = at
+    task.finished_by = actor
+    task.outcome = outcome
+    task.note = note
+    task.save(update_fields=["finished_at", "finished_by", "outcome", "note"])
+
+
+def _steps(dossier: Dossier) -> list[ProcessStep]:
+    return list(ProcessStep.objects.filter(template_id=dossier.offering.process_template_id).order_by("position"))
+
+
+def _next_step(dossier: Dossier, position: int) -> ProcessStep | None:
+    return next((s for s in _steps(dossier) if s.position > position), None)
+
+
+def _require_task_holder(task: DossierTask | None, actor) -> DossierTask:
+    if task is None:
+        raise TransitionNotAllowed(_("Hồ sơ không có bước nào đang chờ xử lý."))
+    if task.assignee_id and task.assignee_id != actor.pk and not user_has_role(actor, task.agency_id, Role.LEADER):
+        raise PermissionDenied(_("Bước “%(step)s” đang được giao cho %(name)s.") % {"step": task.name, "name": task.assignee})
+    _require_role(actor, task.agency_id, task.role, Role.LEADER)
+    return task
+
+
+def _fmt(moment: dt.datetime | None) -> str:
+    return moment.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y") if moment else ""
+
+
+def _notify_applicant(dossier: Dossier, *, event: DossierEvent, title: str, body: str) -> None:
+    """Tell the applicant (account and/or e-mail) about ``event``; SMS comes with issue #3's adapter."""
+    key = f"dossier:{dossier.pk}:event:{event.pk}"
+    url = f"/tra-cuu/?code={dossier.code}"
+    if dossier.applicant_user_id:
+        notify_users(users=[dossier.applicant_user], event=event.action, key=key, title=title, body=body, url=url)
+        if dossier.applicant_user.email == dossier.applicant_email:
+            return
+    if dossier.applicant_email:
+        email_queue(
+            to=dossier.applicant_email, subject=title, key=f"{key}:applicant",
+            body=f"{body}\n\n{settings.EGOV_PUBLIC_URL}{url}",
+        )
+
+
+def _store_documents(dossier: Dossier, documents: Sequence[DocumentInput], *, origin_default: str) -> list[DossierDocument]:
+    """Check and store the papers; the caller's transaction holds the rows, files are removed on failure."""
+    required = {r.pk: r for r in RequiredDocument.objects.filter(procedure_id=dossier.procedure_id)}
+    rows: list[DossierDocument] = []
+    for doc in documents:
+        req = None
+        if doc.required_document_id is not None:
+            req = required.get(int(doc.required_document_id))
+            if req is None:
+                raise ValidationFailed(_("Thành phần hồ sơ không thuộc thủ tục này."), field="documents")
+        name = (doc.name or (req.name if req else "")).strip()
+        if not name:
+            raise ValidationFailed(_("Mỗi giấy tờ cần có tên."), field="documents")
+        row = DossierDocument(
+            dossier=dossier, required_document=req, name=name[:500], quantity=max(1, int(doc.quantity or 1)),
+            origin=doc.origin or origin_default,
+        )
+        content = doc.content
+        file_name = doc.file_name
+        if doc.file is not None:
+            content = read_upload(doc.file)
+            file_name = file_name or getattr(doc.file, "name", "") or name
+        if content is not None:
+            checked = check_upload(name=file_name or name, content=content)
+            row.content_type = checked.content_type
+            row.size = checked.size
+            row.checksum = checked.checksum
+            row.origin = DocumentOrigin.UPLOAD if row.origin == DocumentOrigin.PAPER else row.origin
+            doc._checked = checked
+        elif row.origin == DocumentOrigin.UPLOAD:
+            row.origin = DocumentOrigin.PAPER
+        rows.append(row)
+    saved_paths: list[str] = []
+    try:
+        for row, doc in zip(rows, documents, strict=True):
+            checked = doc._checked
+            if checked is not None:
+                path = default_storage.save(
+                    f"dossiers/{dossier.code}/{checked.checksum[:16]}{checked.extension}", ContentFile(checked.content)
+                )
+                saved_paths.append(path)
+                row.file.name = path
+        DossierDocument.objects.bulk_create(rows)
+    except Exception:
+        for path in saved_paths:
+            default_storage.delete(path)
+        raise
+    return rows
+
+
+def missing_documents(dossier: Dossier) -> list[RequiredDocument]:
+    """Mandatory papers of the procedure that the dossier does not have yet."""
+    have = set(dossier.documents.exclude(required_document=None).values_list("required_document_id", flat=True))
+    return [r for r in RequiredDocument.objects.filter(procedure_id=dossier.procedure_id, mandatory=True) if r.pk not in have]
+
+
+def _require_complete(dossier: Dossier, incoming: Sequence[DocumentInput] = ()) -> None:
+    """Refuse an incomplete dossier, counting the papers about to be stored (so nothing is written first)."""
+    coming = {int(d.required_document_id) for d in incoming if d.required_document_id is not None}
+    missing = [r for r in missing_documents(dossier) if r.pk not in coming] if dossier.pk else []
+    if missing:
+        raise ValidationFailed(
+            _("Hồ sơ còn thiếu giấy tờ bắt buộc: %(names)s.") % {"names": "; ".join(r.name for r in missing)},
+            code="missing_documents", field="documents",
+        )
+
+
+def _new_dossier(*, offering: ProcedureOffering, applicant: ApplicantInput, channel: str, return_method: str,
+                 subject: str, set_count: int, form_data: dict | None, at: dt.datetime) -> Dossier:
+    if not offering.is_active or not offering.procedure.is_active:
+        raise ValidationFailed(_("Thủ tục này hiện không được tiếp nhận tại cơ quan."), code="procedure_inactive")
+    name = _require_text(applicant.name, _("Cần nhập họ tên người nộp hồ sơ."), "applicant.name")
+    if channel not in Channel.values:
+        raise ValidationFailed(_("Hình thức nộp không hợp lệ."), field="channel")
+    if return_method not in ReturnMethod.values:
+        raise ValidationFailed(_("Hình thức nhận kết quả không hợp lệ."), field="return_method")
+    if not 1 <= int(set_count) <= 50:
+        raise ValidationFailed(_("Số bộ hồ sơ phải từ 1 đến 50."), field="set_count")
+    procedure = offering.procedure
+    dossier = Dossier(
+        code=_dossier_code(offering.agency, at), offering=offering, procedure=procedure, agency=offering.agency,
+        status="", channel=channel, return_method=return_method, applicant_name=name[:150],
+        applicant_id_number=(applicant.id_number or "").strip()[:20], applicant_phone=(applicant.phone or "").strip()[:20],
+        applicant_email=(applicant.email or "").strip(), applicant_address=(applicant.address or "").strip()[:255],
+        applicant_user=applicant.user if getattr(applicant.user, "is_authenticated", False) else None,
+        subject=(subject or procedure.name)[:500], form_data=form_data or {}, set_count=set_count,
+        processing_amount=procedure.processing_amount, processing_unit=procedure.processing_unit,
+        fee=offering.fee(online=channel == Channel.ONLINE), submitted_at=at,
+    )
+    dossier.save()
+    return dossier
+
+
+def _start_clock(dossier: Dossier, *, at: dt.datetime) -> None:
+    dossier.clock_started_at = at
+    dossier.due_at = get_calendar().due(at, dossier.processing_amount, dossier.processing_unit)
+    dossier.rescheduled_due_at = None
+
+
+def _begin_processing(dossier: Dossier, *, actor, at: dt.datetime, next_assignee=None, note: str = "") -> None:
+    """Open the first step; a reception step is done by the receiving officer at once (the hand-over)."""
+    steps = _steps(dossier)
+    if not steps:
+        raise ValidationFailed(_("Thủ tục chưa có quy trình xử lý tại cơ quan này."), code="no_process")
+    first = steps[0]
+    if first.role == Role.RECEPTION and user_has_role(actor, dossier.agency_id, Role.RECEPTION) and len(steps) > 1:
+        task = _start_task(dossier, first, at=at, assignee=actor)
+        _finish_task(task, actor=actor, at=at, outcome="handed_over", note=note)
+        _start_task(dossier, steps[1], at=at, assignee=next_assignee, handed_over_by=actor)
+    else:
+        _start_task(dossier, first, at=at, assignee=next_assignee, handed_over_by=actor)
+
+
+# ---- submission and reception ------------------------------------------------------------------
+
+
+@transaction.atomic
+def dossier_submit(*, offering: ProcedureOffering, applicant: ApplicantInput, documents: Sequence[DocumentInput],
+                   actor=None, channel: str = Channel.ONLINE, return_method: str = ReturnMethod.ONLINE,
+                   subject: str = "", form_data: dict | None = None, set_count: int = 1) -> Dossier:
+    """Online submission (Decree 61/2018 art. 17.2): the dossier waits for the one-stop shop's check."""
+    at = timezone.now()
+    dossier = _new_dossier(offering=offering, applicant=applicant, channel=channel, return_method=return_method,
+                           subject=subject, set_count=set_count, form_data=form_data, at=at)
+    _require_complete(dossier, documents)
+    _store_documents(dossier, documents, origin_default=DocumentOrigin.UPLOAD)
+    event = transition(dossier, action=DossierAction.SUBMIT, to=DossierStatus.SUBMITTED, actor=actor, at=at)
+    dossier.save(update_fields=["status"])
+    notify_users(
+        users=officers_with_role(dossier.agency_id, Role.RECEPTION), event="dossier_submitted", key=f"submitted:{dossier.pk}",
+        title=_("Hồ sơ trực tuyến mới %(code)s") % {"code": dossier.code}, body=dossier.procedure.name,
+        url=f"/one-stop/{dossier.code}/",
+    )
+    _notify_applicant(dossier, event=event, title=_("Đã nộp hồ sơ %(code)s") % {"code": dossier.code},
+                      body=_("Hồ sơ “%(p)s” đã được gửi tới %(a)s và đang chờ tiếp nhận.") % {"p": dossier.procedure.name, "a": dossier.agency.name})
+    return dossier
+
+
+@transaction.atomic
+def dossier_receive_at_counter(*, offering: ProcedureOffering, applicant: ApplicantInput, documents: Sequence[DocumentInput],
+                               actor, return_method: str = ReturnMethod.COUNTER, subject: str = "", set_count: int = 1,
+                               next_assignee=None, channel: str = Channel.COUNTER, form_data: dict | None = None) -> Dossier:
+    """Counter reception of a complete dossier with the receipt (Mẫu 01, Decree 61/2018 art. 17.1.c)."""
+    _require_role(actor, offering.agency_id, Role.RECEPTION)
+    at = timezone.now()
+    dossier = _new_dossier(offering=offering, applicant=applicant, channel=channel, return_method=return_method,
+                           subject=subject, set_count=set_count, form_data=form_data, at=at)
+    _require_complete(dossier, documents)
+    _store_documents(dossier, documents, origin_default=DocumentOrigin.PAPER)
+    return _receive(dossier, actor=actor, at=at, next_assignee=next_assignee, note="")
+
+
+@transaction.atomic
+def dossier_receive(*, dossier: Dossier, actor, next_assignee=None, note: str = "") -> Dossier:
+    """Accept an online dossier after checking it (Mẫu 01)."""
+    dossier = _lock(dossier)
+    _require_role(actor, dossier.agency_id, Role.RECEPTION)
+    check(DossierAction.RECEIVE, dossier.status)
+    _require_complete(dossier)
+    return _receive(dossier, actor=actor, at=timezone.now(), next_assignee=next_assignee, note=note)
+
+
+def _receive(dossier: Dossier, *, actor, at: dt.datetime, next_assignee, note: str) -> Dossier:
+    dossier.received_at = at
+    _start_clock(dossier, at=at)
+    dossier.register_number = next_value(f"register:{dossier.agency.code}:{at.astimezone(LOCAL_TZ).year}")
+    event = transition(dossier, action=DossierAction.RECEIVE, to=DossierStatus.PROCESSING, actor=actor, at=at, note=note,
+                       data={"due_at": dossier.due_at.isoformat(), "register_number": dossier.register_number})
+    dossier.save(update_fields=["status", "received_at", "clock_started_at", "due_at", "rescheduled_due_at", "register_number", "updated_at"])
+    _begin_processing(dossier, actor=actor, at=at, next_assignee=next_assignee, note=note)
+    _notify_applicant(dossier, event=event, title=_("Đã tiếp nhận hồ sơ %(code)s") % {"code": dossier.code},
+                      body=_("Ngày hẹn trả kết quả: %(due)s.") % {"due": _fmt(dossier.due_at)})
+    return dossier
+
+
+@transaction.atomic
+def dossier_request_supplement(*, dossier: Dossier, actor, items: Iterable[str], reason: str) -> Dossier:
+    """Phiếu yêu cầu bổ sung (Mẫu 02): everything missing at once; during processing, within the window
+    after receipt (3 working days, Decree 61/2018 art. 17.1.a); the clock restarts on the complete dossier."""
+    dossier = _lock(dossier)
+    check(DossierAction.REQUEST_SUPPLEMENT, dossier.status)
+    items = [i.strip() for i in items if i and i.strip()]
+    if not items:
+        raise ValidationFailed(_("Cần nêu ít nhất một nội dung cần bổ sung."), field="items")
+    reason = _require_text(reason, _("Cần nêu lý do yêu cầu bổ sung."), "reason")
+    at = timezone.now()
+    during = dossier.status == DossierStatus.PROCESSING
+    resume_position = None
+    if during:
+        task = _require_task_holder(_open_task(dossier), actor) if not user_has_role(actor, dossier.agency_id, Role.RECEPTION) else _open_task(dossier)
+        window = int(getattr(settings, "EGOV_SUPPLEMENT_WINDOW_WORKING_DAYS", 3))
+        if window and at > get_calendar().due(dossier.clock_started_at, window, TimeUnit.WORKING_DAYS):
+            raise TransitionNotAllowed(
+                _("Đã quá %(n)s ngày làm việc kể từ khi tiếp nhận: không thể yêu cầu bổ sung; hãy xin lỗi và hẹn lại hoặc trả lời không giải quyết.") % {"n": window}
+            )
+        if task is not None:
+            resume_position = task.position
+            _finish_task(task, actor=actor, at=at, outcome="supplement_requested", note=reason)
+    else:
+        _require_role(actor, dossier.agency_id, Role.RECEPTION)
+    SupplementRequest.objects.create(dossier=dossier, requested_by=actor, requested_at=at, items=items, reason=reason,
+                                     during_processing=during, resume_position=resume_position)
+    event = transition(dossier, action=DossierAction.REQUEST_SUPPLEMENT, to=DossierStatus.SUPPLEMENT_REQUESTED, actor=actor,
+                       at=at, note=reason, data={"items": items})
+    _notify_applicant(dossier, event=event, title=_("Hồ sơ %(code)s cần bổ sung") % {"code": dossier.code},
+                      body=_("Cần bổ sung: %(items)s. Lý do: %(reason)s") % {"items": "; ".join(items), "reason": reason})
+    return dossier
+
+
+@transaction.atomic
+def dossier_supplement(*, dossier: Dossier, actor, documents: Sequence[DocumentInput], note: str = "") -> Dossier:
+    """The applicant hands in what was asked; processing time restarts (Decree 61/2018 art. 19.4)."""
+    dossier = _lock(dossier)
+    check(DossierAction.SUPPLEMENT, dossier.status)
+    is_applicant = actor is not None and actor.is_authenticated and dossier.applicant_user_id == actor.pk
+    if not is_applicant:
+        _require_role(actor, dossier.agency_id, Role.RECEPTION)
+    if not documents and not (note or "").strip():
+        raise ValidationFailed(_("Cần nộp giấy tờ bổ sung hoặc ghi chú nội dung bổ sung."), field="documents")
+    request = dossier.supplement_requests.filter(fulfilled_at__isnull=True).order_by("-requested_at").first()
+    at = timezone.now()
+    _store_documents(dossier, documents, origin_default=DocumentOrigin.UPLOAD)
+    if request:
+        request.fulfilled_at = at
+        request.save(update_fields=["fulfilled_at"])
+    if request and request.during_processing:
+        _start_clock(dossier, at=at)
+        event = transition(dossier, action=DossierAction.SUPPLEMENT, to=DossierStatus.PROCESSING, actor=actor, at=at, note=note,
+                           data={"due_at": dossier.due_at.isoformat()})
+        dossier.save(update_fields=["status", "clock_started_at", "due_at", "rescheduled_due_at", "updated_at"])
+        step = next((s for s in _steps(dossier) if s.position == request.resume_position), None) or _steps(dossier)[0]
+        previous = DossierTask.objects.filter(dossier=dossier, position=step.position).order_by("-started_at").first()
+        _start_task(dossier, step, at=at, assignee=previous.assignee if previous else None)
+        body = _("Đã nhận hồ sơ bổ sung. Thời hạn giải quyết được tính lại; hẹn trả: %(due)s.") % {"due": _fmt(dossier.due_at)}
+    else:
+        event = transition(dossier, action=DossierAction.SUPPLEMENT, to=DossierStatus.SUBMITTED, actor=actor, at=at, note=note)
+        body = _("Đã nhận hồ sơ bổ sung, hồ sơ chờ tiếp nhận.")
+        notify_users(users=officers_with_role(dossier.agency_id, Role.RECEPTION), event="dossier_supplemented",
+                     key=f"supplemented:{event.pk}", title=_("Hồ sơ %(code)s đã được bổ sung") % {"code": dossier.code},
+                     url=f"/one-stop/{dossier.code}/")
+    _notify_applicant(dossier, event=event, title=_("Đã nhận bổ sung hồ sơ %(code)s") % {"code": dossier.code}, body=body)
+    return dossier
+
+
+@transaction.atomic
+def dossier_refuse(*, dossier: Dossier, actor, reason: str) -> Dossier:
+    """Phiếu từ chối tiếp nhận (Mẫu 03, Decree 61/2018 art. 17.1.b)."""
+    dossier = _lock(dossier)
+    _require_role(actor, dossier.agency_id, Role.RECEPTION)
+    check(DossierAction.REFUSE, dossier.status)
+    reason = _require_text(reason, _("Cần nêu lý do từ chối."), "reason")
+    at = timezone.now()
+    dossier.closed_at = at
+    event = transition(dossier, action=DossierAction.REFUSE, to=DossierStatus.REFUSED, actor=actor, at=at, note=reason)
+    dossier.save(update_fields=["status", "closed_at", "updated_at"])
+    _notify_applicant(dossier, event=event, title=_("Hồ sơ %(code)s bị từ chối tiếp nhận") % {"code": dossier.code}, body=reason)
+    return dossier
+
+
+# ---- processing ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def dossier_assign(*, dossier: Dossier, actor, assignee) -> DossierTask:
+    """A leader (or the current holder) gives the open step to an officer who holds its role."""
+    dossier = _lock(dossier)
+    check(DossierAction.ASSIGN, dossier.status)
+    task = _open_task(dossier)
+    if task is None:
+        raise TransitionNotAllowed(_("Hồ sơ không có bước nào đang chờ xử lý."))
+    if not (user_has_role(actor, dossier.agency_id, Role.LEADER, Role.AGENCY_ADMIN) or task.assignee_id == actor.pk
+            or (task.assignee_id is None and user_has_role(actor, dossier.agency_id, task.role))):
+        raise PermissionDenied(_("Chỉ lãnh đạo hoặc người đang giữ hồ sơ mới được phân công."))
+    if assignee is None or not user_has_role(assignee, dossier.agency_id, task.role):
+        raise ValidationFailed(_("Người được phân công phải giữ vai trò “%(role)s” tại cơ quan.") % {"role": Role(task.role).label},
+                               field="assignee")
+    task.assignee = assignee
+    task.save(update_fields=["assignee"])
+    transition(dossier, action=DossierAction.ASSIGN, actor=actor, data={"task": task.name, "assignee": assignee.display_name})
+    notify_users(users=[assignee], event="task_assigned", key=f"assign:{task.pk}:{assignee.pk}:{timezone.now().timestamp()}",
+                 title=_("Bạn được giao hồ sơ %(code)s: %(step)s") % {"code": dossier.code, "step": task.name},
+                 body=_("Hạn xử lý bước: %(due)s.") % {"due": _fmt(task.due_at)}, url=f"/one-stop/{dossier.code}/")
+    return task
+
+
+@transaction.atomic
+def dossier_complete_step(*, dossier: Dossier, actor, note: str = "", next_assignee=None) -> Dossier:
+    """Finish the current step and hand the dossier to the next one (a line of the control sheet, Mẫu 05)."""
+    dossier = _lock(dossier)
+    check(DossierAction.COMPLETE_STEP, dossier.status)
+    task = _require_task_holder(_open_task(dossier), actor)
+    if task.is_decision:
+        raise TransitionNotAllowed(_("Bước “%(step)s” cần lãnh đạo phê duyệt hoặc không giải quyết.") % {"step": task.name})
+    step = _next_step(dossier, task.position)
+    if step is None:
+        raise TransitionNotAllowed(_("Đây là bước cuối; hãy cập nhật kết quả hoặc trả kết quả."))
+    at = timezone.now()
+    _finish_task(task, actor=actor, at=at, outcome="handed_over", note=note)
+    _start_task(dossier, step, at=at, assignee=next_assignee, handed_over_by=actor)
+    transition(dossier, action=DossierAction.COMPLETE_STEP, actor=actor, at=at, note=note,
+               data={"from_step": task.name, "to_step": step.name, "to": next_assignee.display_name if next_assignee else ""})
+    return dossier
+
+
+@transaction.atomic
+def dossier_consult(*, dossier: Dossier, actor, agency: Agency, question: str, amount: Decimal = Decimal("2"),
+                    unit: str = TimeUnit.WORKING_DAYS) -> Consultation:
+    """Ask another agency's opinion (Decree 61/2018 art. 19.5.b); its reply is recorded on the dossier."""
+    dossier = _lock(dossier)
+    check(DossierAction.CONSULT, dossier.status)
+    _require_task_holder(_open_task(dossier), actor)
+    question = _require_text(question, _("Cần nêu nội dung xin ý kiến."), "question")
+    if agency is None or agency.pk == dossier.agency_id:
+        raise ValidationFailed(_("Hãy chọn một cơ quan khác để xin ý kiến."), field="agency")
+    at = timezone.now()
+    consultation = Consultation.objects.create(
+        dossier=dossier, agency=agency, question=question, requested_by=actor, requested_at=at,
+        due_at=get_calendar().due(at, amount, unit),
+    )
+    transition(dossier, action=DossierAction.CONSULT, to=DossierStatus.CONSULTING, actor=actor, at=at, note=question,
+               data={"agency": agency.name, "consultation": consultation.pk})
+    notify_users(users=list(leaders_of(agency.pk)) + list(officers_with_role(agency.pk, Role.SPECIALIST)),
+                 event="consultation", key=f"consultation:{consultation.pk}",
+                 title=_("Xin ý kiến về hồ sơ %(code)s") % {"code": dossier.code},
+                 body=question, url=f"/one-stop/{dossier.code}/")
+    return consultation
+
+
+@transaction.atomic
+def dossier_answer_consultation(*, consultation: Consultation, actor, answer: str) -> Dossier:
+    dossier = _lock(consultation.dossier)
+    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    check(DossierAction.ANSWER_CONSULTATION, dossier.status)
+    _require_role(actor, consultation.agency_id, Role.SPECIALIST, Role.LEADER)
+    if consultation.answered_at:
+        raise TransitionNotAllowed(_("Cơ quan đã trả lời xin ý kiến này."))
+    answer = _require_text(answer, _("Cần nhập nội dung trả lời."), "answer")
+    at = timezone.now()
+    consultation.answer, consultation.answered_by, consultation.answered_at = answer, actor, at
+    consultation.save(update_fields=["answer", "answered_by", "answered_at"])
+    pending = dossier.consultations.filter(answered_at__isnull=True).exists()
+    transition(dossier, action=DossierAction.ANSWER_CONSULTATION,
+               to=DossierStatus.CONSULTING if pending else DossierStatus.PROCESSING, actor=actor, at=at, note=answer,
+               data={"agency": consultation.agency.name, "consultation": consultation.pk})
+    notify_users(users=[consultation.requested_by], event="consultation_answered", key=f"consultation-answer:{consultation.pk}",
+                 title=_("%(agency)s đã trả lời xin ý kiến hồ sơ %(code)s") % {"agency": consultation.agency.name, "code": dossier.code},
+                 body=answer, url=f"/one-stop/{dossier.code}/")
+    return dossier
+
+
+def _decide(dossier: Dossier, *, actor, action: str, to: str, note: str, next_assignee=None) -> Dossier:
+    task = _open_task(dossier)
+    if task is None or not task.is_decision:
+        raise TransitionNotAllowed(_("Hồ sơ chưa đến bước phê duyệt."))
+    _require_role(actor, dossier.agency_id, Role.LEADER)
+    at = timezone.now()
+    _finish_task(task, actor=actor, at=at, outcome=action, note=note)
+    dossier.decided_at = at
+    dossier.decision_reason = note
+    fields = ["status", "decided_at", "decision_reason", "updated_at"]
+    if to == DossierStatus.DENIED:
+        dossier.finished_at = at  # the reasoned refusal is the result (Decree 61/2018 art. 19.8)
+        fields.append("finished_at")
+    event = transition(dossier, action=action, to=to, actor=actor, at=at, note=note)
+    dossier.save(update_fields=fields)
+    step = _next_step(dossier, task.position)
+    if step is not None:
+        _start_task(dossier, step, at=at, assignee=next_assignee, handed_over_by=actor)
+    if to == DossierStatus.DENIED:
+        _notify_applicant(dossier, event=event, title=_("Hồ sơ %(code)s không được giải quyết") % {"code": dossier.code},
+                          body=_("Lý do: %(reason)s") % {"reason": note})
+    return dossier
+
+
+@transaction.atomic
+def dossier_approve(*, dossier: Dossier, actor, note: str = "", next_assignee=None) -> Dossier:
+    """The leader approves the result on the decision step."""
+    dossier = _lock(dossier)
+    check(DossierAction.APPROVE, dossier.status)
+    return _decide(dossier, actor=actor, action=DossierAction.APPROVE, to=DossierStatus.APPROVED, note=note, next_assignee=next_assignee)
+
+
+@transaction.atomic
+def dossier_deny(*, dossier: Dossier, actor, reason: str) -> Dossier:
+    """The leader refuses to grant the request, with reasons written for the applicant."""
+    dossier = _lock(dossier)
+    check(DossierAction.DENY, dossier.status)
+    reason = _require_text(reason, _("Cần nêu rõ lý do không giải quyết."), "reason")
+    return _decide(dossier, actor=actor, action=DossierAction.DENY, to=DossierStatus.DENIED, note=reason)
+
+
+@transaction.atomic
+def dossier_mark_result_ready(*, dossier: Dossier, actor, result_file=None, note: str = "") -> Dossier:
+    """The result is issued and waits at the one-stop shop (or goes out online/by post)."""
+    dossier = _lock(dossier)
+    check(DossierAction.RESULT_READY, dossier.status)
+    _require_role(actor, dossier.agency_id, Role.RECEPTION, Role.SPECIALIST, Role.CLERK, Role.LEADER)
+    at = timezone.now()
+    if result_file is not None:
+        _store_documents(dossier, [DocumentInput(name=_("Kết quả: %(r)s") % {"r": dossier.procedure.result}, origin=DocumentOrigin.RESULT,
+                                                 file=result_file)], origin_default=DocumentOrigin.RESULT)
+    dossier.finished_at = at
+    event = transition(dossier, action=DossierAction.RESULT_READY, to=DossierStatus.RESULT_READY, actor=actor, at=at, note=note)
+    dossier.save(update_fields=["status", "finished_at", "updated_at"])
+    where = ReturnMethod(dossier.return_method).label
+    _notify_applicant(dossier, event=event, title=_("Hồ sơ %(code)s đã có kết quả") % {"code": dossier.code},
+                      body=_("Kết quả được trả theo hình thức: %(where)s.") % {"where": where})
+    return dossier
+
+
+@transaction.atomic
+def dossier_return(*, dossier: Dossier, actor, method: str | None = None, note: str = "") -> Dossier:
+    """Hand the result (or the reasoned denial) to the applicant: counter, post or online."""
+    dossier = _lock(dossier)
+    check(DossierAction.RETURN, dossier.status)
+    _require_role(actor, dossier.agency_id, Role.RECEPTION)
+    if method is not None and method not in ReturnMethod.values:
+        raise ValidationFailed(_("Hình thức trả kết quả không hợp lệ."), field="method")
+    at = timezone.now()
+    task = _open_task(dossier)
+    if task is not None:
+        _finish_task(task, actor=actor, at=at, outcome="returned", note=note)
+    dossier.return_method = method or dossier.return_method
+    dossier.returned_at = at
+    dossier.closed_at = at
+    event = transition(dossier, action=DossierAction.RETURN, to=DossierStatus.RETURNED, actor=actor, at=at, note=note,
+                       data={"method": dossier.return_method})
+    dossier.save(update_fields=["status", "return_method", "returned_at", "closed_at", "updated_at"])
+    _notify_applicant(dossier, event=event, title=_("Đã trả kết quả hồ sơ %(code)s") % {"code": dossier.code},
+                      body=_("Cảm ơn ông/bà đã sử dụng dịch vụ."))
+    return dossier
+
+
+@transaction.atomic
+def dossier_apologize(*, dossier: Dossier, actor, reason: str, new_due_at: dt.datetime) -> Dossier:
+    """Apology slip (Mẫu 04): at least one day before the due date, once per dossier (Decree 61/2018 art. 19.9)."""
+    dossier = _lock(dossier)
+    check(DossierAction.APOLOGIZE, dossier.status)
+    _require_role(actor, dossier.agency_id, Role.LEADER, Role.RECEPTION)
+    reason = _require_text(reason, _("Cần nêu lý do chậm trả kết quả."), "reason")
+    if dossier.rescheduled_due_at or dossier.events.filter(action=DossierAction.APOLOGIZE, created_at__gte=dossier.clock_started_at).exists():
+        raise TransitionNotAllowed(_("Hồ sơ đã được hẹn lại một lần; chỉ được hẹn lại ngày trả kết quả một lần."))
+    if new_due_at is None or timezone.is_naive(new_due_at):
+        raise ValidationFailed(_("Ngày hẹn mới không hợp lệ."), field="new_due_at")
+    at = timezone.now()
+    due_day = dossier.due_at.astimezone(LOCAL_TZ).date()
+    if at.astimezone(LOCAL_TZ).date() > due_day - dt.timedelta(days=1):
+        raise TransitionNotAllowed(_("Phiếu xin lỗi phải gửi chậm nhất 01 ngày trước ngày hẹn trả (%(due)s).") % {"due": _fmt(dossier.due_at)})
+    if new_due_at <= dossier.due_at:
+        raise ValidationFailed(_("Ngày hẹn mới phải sau ngày hẹn cũ (%(due)s).") % {"due": _fmt(dossier.due_at)}, field="new_due_at")
+    dossier.rescheduled_due_at = new_due_at
+    dossier.apology_reason = reason
+    event = transition(dossier, action=DossierAction.APOLOGIZE, actor=actor, at=at, note=reason,
+                       data={"old_due_at": dossier.due_at.isoformat(), "new_due_at": new_due_at.isoformat()})
+    dossier.save(update_fields=["rescheduled_due_at", "apology_reason", "updated_at"])
+    _notify_applicant(dossier, event=event, title=_("Xin lỗi: hồ sơ %(code)s trả kết quả chậm") % {"code": dossier.code},
+                      body=_("Lý do: %(reason)s. Ngày hẹn trả mới: %(due)s.") % {"reason": reason, "due": _fmt(new_due_at)})
+    return dossier
+
+
+@transaction.atomic
+def dossier_withdraw(*, dossier: Dossier, actor, reason: str) -> Dossier:
+    """The applicant withdraws (in person at the counter or online) before a result exists."""
+    dossier = _lock(dossier)
+    check(DossierAction.WITHDRAW, dossier.status)
+    is_applicant = actor is not None and actor.is_authenticated and dossier.applicant_user_id == actor.pk
+    if not is_applicant:
+        _require_role(actor, dossier.agency_id, Role.RECEPTION)
+    reason = _require_text(reason, _("Cần nêu lý do rút hồ sơ."), "reason")
+    at = timezone.now()
+    task = _open_task(dossier)
+    if task is not None:
+        _finish_task(task, actor=actor, at=at, outcome="withdrawn", note=reason)
+    dossier.closed_at = at
+    event = transition(dossier, action=DossierAction.WITHDRAW, to=DossierStatus.WITHDRAWN, actor=actor, at=at, note=reason)
+    dossier.save(update_fields=["status", "closed_at", "updated_at"])
+    _notify_applicant(dossier, event=event, title=_("Hồ sơ %(code)s đã được rút") % {"code": dossier.code}, body=reason)
+    return dossier
+
+
+# ---- deadlines ---------------------------------------------------------------------------------------
+
+
+def dossier_scan_deadlines(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Find overdue and due-soon dossiers and overdue steps; notify the assignee and the leaders once each.
+
+    Run every few minutes by ``manage.py scan_deadlines`` (cron or a systemd timer). Each dossier is
+    handled in its own short transaction so one failure does not hold back the rest.
+    """
+    from .transitions import OPEN_STATUSES
+
+    now = now or timezone.now()
+    calendar = get_calendar()
+    soon_hours = Decimal(settings.EGOV_DUE_SOON_WORKING_HOURS)
+    counts = {"overdue": 0, "due_soon": 0, "overdue_steps": 0}
+    candidates = Dossier.objects.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True)
+    for pk in candidates.iterator():
+        with transaction.atomic():
+            dossier = Dossier.objects.select_for_update(skip_locked=True).select_related("agency").filter(pk=pk).first()
+            if dossier is None or dossier.status not in OPEN_STATUSES or dossier.effective_due_at is None:
+                continue
+            task = _open_task(dossier)
+            holders = [task.assignee] if task and task.assignee else (list(officers_with_role(dossier.agency_id, task.role)) if task else [])
+            recipients = holders + list(leaders_of(dossier.agency_id))
+            due = dossier.effective_due_at
+            if due <= now and dossier.overdue_notified_at is None:
+                dossier.overdue_notified_at = now
+                dossier.save(update_fields=["overdue_notified_at"])
+                transition(dossier, action=DossierAction.OVERDUE, at=now, data={"due_at": due.isoformat()})
+                notify_users(users=recipients, event="dossier_overdue", key=f"overdue:{dossier.pk}:{due.isoformat()}",
+                             title=_("Hồ sơ %(code)s đã quá hạn") % {"code": dossier.code},
+                             body=_("Hạn trả kết quả: %(due)s.") % {"due": _fmt(due)}, url=f"/one-stop/{dossier.code}/")
+                counts["overdue"] += 1
+            elif due > now and dossier.due_soon_notified_at is None and calendar.working_hours_between(now, due) <= soon_hours:
+                dossier.due_soon_notified_at = now
+                dossier.save(update_fields=["due_soon_notified_at"])
+                notify_users(users=recipients, event="dossier_due_soon", key=f"due-soon:{dossier.pk}:{due.isoformat()}",
+                             title=_("Hồ sơ %(code)s sắp đến hạn") % {"code": dossier.code},
+                             body=_("Hạn trả kết quả: %(due)s.") % {"due": _fmt(due)}, url=f"/one-stop/{dossier.code}/")
+                counts["due_soon"] += 1
+            if task is not None and task.due_at <= now and task.overdue_notified_at is None:
+                task.overdue_notified_at = now
+                task.save(update_fields=["overdue_notified_at"])
+                notify_users(users=holders + list(leaders_of(dossier.agency_id)), event="step_overdue", key=f"step-overdue:{task.pk}",
+                             title=_("Bước “%(step)s” của hồ sơ %(code)s đã quá hạn") % {"step": task.name, "code": dossier.code},
+                             body=_("Hạn xử lý bước: %(due)s.") % {"due": _fmt(task.due_at)}, url=f"/one-stop/{dossier.code}/")
+                counts["overdue_steps"] += 1
+    return counts
+
+
+def dossier_get(*, code: str) -> Dossier:
+    dossier = Dossier.objects.select_related("agency", "procedure", "offering").filter(code=code).first()
+    if dossier is None:
+        raise NotFound(_("Không tìm thấy hồ sơ %(code)s.") % {"code": code})
+    return dossier

@@ -1,0 +1,34 @@
+"""Delivery tasks. A task loads an id and calls the code that does the work (HackSoft style)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from .models import OutboundEmail
+
+
+@task(queue_name="notifications")
+def deliver_email(*, message_id: int) -> bool:
+    """Send one queued e-mail. Idempotent: a message already marked sent is not sent again."""
+    error: Exception | None = None
+    with transaction.atomic():
+        message = OutboundEmail.objects.select_for_update().filter(pk=message_id, sent_at__isnull=True).first()
+        if message is None:
+            return False
+        message.attempts += 1
+        try:
+            send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.to], fail_silently=False)
+        except Exception as exc:  # the SMTP server's answer is recorded, then the task fails and may be retried
+            error = exc
+            message.last_error = str(exc)[:2000]
+            message.save(update_fields=["attempts", "last_error"])
+        else:
+            message.sent_at = timezone.now()
+            message.save(update_fields=["attempts", "sent_at"])
+    if error is not None:
+        raise error
+    return True
