@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -26,7 +27,9 @@ def _domain_error(request: HttpRequest, exc: DomainError):
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError):
     first = exc.errors[0] if exc.errors else {}
-    where = ".".join(str(p) for p in first.get("loc", []) if p not in ("body", "query", "path", "form", "payload"))
+    where = ".".join(
+        str(p) for p in first.get("loc", []) if p not in ("body", "query", "path", "form", "payload")
+    )
     message = f"Dữ liệu không hợp lệ ({where}): {first.get('msg', '')}" if where else "Dữ liệu không hợp lệ."
     return error_response(400, "validation_error", message, details=exc.errors)
 
@@ -34,6 +37,11 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError):
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: AuthenticationError):
     return error_response(401, "unauthorized", "Cần mã truy cập hợp lệ (Authorization: Bearer <token>).")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig):
+    return error_response(413, "request_too_large", "Dữ liệu gửi lên quá lớn.")
 
 
 @api.exception_handler(HttpError)

@@ -41,7 +41,9 @@ if not _secret:
     _secret = secrets.token_urlsafe(50)
 SECRET_KEY = _secret
 
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("EGOV_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("EGOV_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("EGOV_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -113,7 +115,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")} if env_bool("EGOV_SQLITE_FILE_TESTS") else {}
+    DATABASES["default"]["TEST"] = (
+        {"NAME": str(VAR_DIR / "test.sqlite3")} if env_bool("EGOV_SQLITE_FILE_TESTS") else {}
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -160,7 +164,8 @@ STORAGES = {
 
 # Uploads: the limit a single attachment may have (bytes); checked by content in the services too.
 EGOV_MAX_UPLOAD_BYTES = int(os.environ.get("EGOV_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
-DATA_UPLOAD_MAX_MEMORY_SIZE = EGOV_MAX_UPLOAD_BYTES + 1024 * 1024
+# An API submission carries its files in base64 (4/3 larger), several per request.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * EGOV_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Public base URL, printed in QR codes on receipts.

@@ -17,13 +17,22 @@ class Dossier(models.Model):
 
     code = models.CharField(_("mã hồ sơ"), max_length=40, unique=True)
     offering = models.ForeignKey(
-        "catalog.ProcedureOffering", verbose_name=_("thủ tục tại cơ quan"), on_delete=models.PROTECT, related_name="dossiers"
+        "catalog.ProcedureOffering",
+        verbose_name=_("thủ tục tại cơ quan"),
+        on_delete=models.PROTECT,
+        related_name="dossiers",
     )
-    procedure = models.ForeignKey("catalog.Procedure", verbose_name=_("thủ tục"), on_delete=models.PROTECT, related_name="dossiers")
-    agency = models.ForeignKey("core.Agency", verbose_name=_("cơ quan tiếp nhận"), on_delete=models.PROTECT, related_name="dossiers")
+    procedure = models.ForeignKey(
+        "catalog.Procedure", verbose_name=_("thủ tục"), on_delete=models.PROTECT, related_name="dossiers"
+    )
+    agency = models.ForeignKey(
+        "core.Agency", verbose_name=_("cơ quan tiếp nhận"), on_delete=models.PROTECT, related_name="dossiers"
+    )
     status = models.CharField(_("trạng thái"), max_length=30, choices=DossierStatus.choices, db_index=True)
     channel = models.CharField(_("hình thức nộp"), max_length=20, choices=Channel.choices)
-    return_method = models.CharField(_("hình thức nhận kết quả"), max_length=20, choices=ReturnMethod.choices, default=ReturnMethod.COUNTER)
+    return_method = models.CharField(
+        _("hình thức nhận kết quả"), max_length=20, choices=ReturnMethod.choices, default=ReturnMethod.COUNTER
+    )
 
     applicant_name = models.CharField(_("người nộp"), max_length=150)
     applicant_id_number = models.CharField(_("số định danh cá nhân"), max_length=20, blank=True)
@@ -31,8 +40,12 @@ class Dossier(models.Model):
     applicant_email = models.EmailField(_("thư điện tử"), blank=True)
     applicant_address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
     applicant_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("tài khoản người nộp"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="dossiers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tài khoản người nộp"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="dossiers",
     )
     subject = models.CharField(_("nội dung yêu cầu"), max_length=500, blank=True)
     form_data = models.JSONField(_("dữ liệu tờ khai"), default=dict, blank=True)
@@ -45,8 +58,12 @@ class Dossier(models.Model):
     submitted_at = models.DateTimeField(_("thời điểm nộp"), null=True, blank=True)
     received_at = models.DateTimeField(_("thời điểm tiếp nhận"), null=True, blank=True)
     clock_started_at = models.DateTimeField(
-        _("thời điểm bắt đầu tính hạn"), null=True, blank=True,
-        help_text=_("Bằng thời điểm tiếp nhận, hoặc thời điểm nhận đủ hồ sơ bổ sung (Nghị định 61/2018, Điều 19.4)."),
+        _("thời điểm bắt đầu tính hạn"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Bằng thời điểm tiếp nhận, hoặc thời điểm nhận đủ hồ sơ bổ sung (Nghị định 61/2018, Điều 19.4)."
+        ),
     )
     due_at = models.DateTimeField(_("hẹn trả kết quả"), null=True, blank=True, db_index=True)
     rescheduled_due_at = models.DateTimeField(_("hẹn lại ngày trả"), null=True, blank=True)
@@ -82,9 +99,15 @@ class Dossier(models.Model):
 class DossierDocument(models.Model):
     """A paper of the dossier or its result; stored bytes are never edited and carry a SHA-256 checksum."""
 
-    dossier = models.ForeignKey(Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="documents")
+    dossier = models.ForeignKey(
+        Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="documents"
+    )
     required_document = models.ForeignKey(
-        "catalog.RequiredDocument", verbose_name=_("thành phần"), null=True, blank=True, on_delete=models.SET_NULL
+        "catalog.RequiredDocument",
+        verbose_name=_("thành phần"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     name = models.CharField(_("tên giấy tờ"), max_length=500)
     origin = models.CharField(_("nguồn"), max_length=20, choices=DocumentOrigin.choices)
@@ -107,26 +130,44 @@ class DossierDocument(models.Model):
 class DossierTask(models.Model):
     """One step of the process for one dossier: the line of the control sheet (Mẫu 05)."""
 
-    dossier = models.ForeignKey(Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="tasks")
-    step = models.ForeignKey("catalog.ProcessStep", verbose_name=_("bước"), null=True, blank=True, on_delete=models.SET_NULL)
+    dossier = models.ForeignKey(
+        Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    step = models.ForeignKey(
+        "catalog.ProcessStep", verbose_name=_("bước"), null=True, blank=True, on_delete=models.SET_NULL
+    )
     position = models.PositiveSmallIntegerField(_("thứ tự bước"))
     name = models.CharField(_("tên bước"), max_length=255)
     role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices)
     is_decision = models.BooleanField(_("bước phê duyệt"), default=False)
-    agency = models.ForeignKey("core.Agency", verbose_name=_("cơ quan"), on_delete=models.PROTECT, related_name="dossier_tasks")
+    agency = models.ForeignKey(
+        "core.Agency", verbose_name=_("cơ quan"), on_delete=models.PROTECT, related_name="dossier_tasks"
+    )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("người xử lý"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người xử lý"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="dossier_tasks",
     )
     handed_over_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("người giao"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người giao"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     started_at = models.DateTimeField(_("bắt đầu"))
     due_at = models.DateTimeField(_("hạn xử lý"))
     finished_at = models.DateTimeField(_("hoàn thành"), null=True, blank=True)
     finished_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("người hoàn thành"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người hoàn thành"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     outcome = models.CharField(_("kết quả bước"), max_length=30, blank=True)
@@ -149,15 +190,32 @@ class DossierTask(models.Model):
 class Consultation(models.Model):
     """A request for another agency's opinion (Decree 61/2018 art. 19.5.b)."""
 
-    dossier = models.ForeignKey(Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="consultations")
-    agency = models.ForeignKey("core.Agency", verbose_name=_("cơ quan được xin ý kiến"), on_delete=models.PROTECT, related_name="consultations")
+    dossier = models.ForeignKey(
+        Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="consultations"
+    )
+    agency = models.ForeignKey(
+        "core.Agency",
+        verbose_name=_("cơ quan được xin ý kiến"),
+        on_delete=models.PROTECT,
+        related_name="consultations",
+    )
     question = models.TextField(_("nội dung xin ý kiến"))
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người xin ý kiến"), on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người xin ý kiến"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     requested_at = models.DateTimeField(_("ngày xin ý kiến"))
     due_at = models.DateTimeField(_("hạn trả lời"))
     answer = models.TextField(_("ý kiến trả lời"), blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("người trả lời"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người trả lời"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     answered_at = models.DateTimeField(_("ngày trả lời"), null=True, blank=True)
 
@@ -173,8 +231,12 @@ class Consultation(models.Model):
 class SupplementRequest(models.Model):
     """Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02): everything missing, notified at once."""
 
-    dossier = models.ForeignKey(Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="supplement_requests")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người yêu cầu"), on_delete=models.PROTECT, related_name="+")
+    dossier = models.ForeignKey(
+        Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="supplement_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người yêu cầu"), on_delete=models.PROTECT, related_name="+"
+    )
     requested_at = models.DateTimeField(_("ngày yêu cầu"))
     items = models.JSONField(_("nội dung cần bổ sung"), default=list)
     reason = models.TextField(_("lý do"))
@@ -194,13 +256,21 @@ class SupplementRequest(models.Model):
 class DossierEvent(models.Model):
     """Append-only history of a dossier: who did what, from which status to which, when and why."""
 
-    dossier = models.ForeignKey(Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="events")
+    dossier = models.ForeignKey(
+        Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="events"
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("người thực hiện"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thực hiện"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     action = models.CharField(_("thao tác"), max_length=30, choices=DossierAction.choices)
-    from_status = models.CharField(_("từ trạng thái"), max_length=30, choices=DossierStatus.choices, blank=True)
+    from_status = models.CharField(
+        _("từ trạng thái"), max_length=30, choices=DossierStatus.choices, blank=True
+    )
     to_status = models.CharField(_("sang trạng thái"), max_length=30, choices=DossierStatus.choices)
     note = models.TextField(_("ghi chú"), blank=True)
     data = models.JSONField(_("dữ liệu"), default=dict, blank=True)

@@ -27,7 +27,9 @@ def dossiers_visible_to(user) -> QuerySet[Dossier]:
     agencies = user_agency_ids(user)
     if not agencies:
         return Dossier.objects.none()
-    return Dossier.objects.filter(Q(agency_id__in=agencies) | Q(consultations__agency_id__in=agencies)).distinct()
+    return Dossier.objects.filter(
+        Q(agency_id__in=agencies) | Q(consultations__agency_id__in=agencies)
+    ).distinct()
 
 
 def dossier_for_officer(*, user, code: str) -> Dossier:
@@ -42,7 +44,12 @@ def dossier_for_officer(*, user, code: str) -> Dossier:
 
 
 def current_task(dossier: Dossier) -> DossierTask | None:
-    return dossier.tasks.filter(finished_at__isnull=True).select_related("assignee").order_by("-started_at", "-id").first()
+    return (
+        dossier.tasks.filter(finished_at__isnull=True)
+        .select_related("assignee")
+        .order_by("-started_at", "-id")
+        .first()
+    )
 
 
 def allowed_actions(*, dossier: Dossier, user) -> list[str]:
@@ -59,7 +66,11 @@ def allowed_actions(*, dossier: Dossier, user) -> list[str]:
     leader = user_has_role(user, agency, Role.LEADER)
     holds_task = bool(
         task
-        and (task.assignee_id == user.pk or (task.assignee_id is None and user_has_role(user, agency, task.role)) or leader)
+        and (
+            task.assignee_id == user.pk
+            or (task.assignee_id is None and user_has_role(user, agency, task.role))
+            or leader
+        )
     )
     if reception:
         for action in (A.RECEIVE, A.REFUSE):
@@ -82,15 +93,24 @@ def allowed_actions(*, dossier: Dossier, user) -> list[str]:
             actions.append(A.REQUEST_SUPPLEMENT)
         if can(A.CONSULT) and status == S.PROCESSING:
             actions.append(A.CONSULT)
-    if can(A.RESULT_READY) and user_has_role(user, agency, Role.RECEPTION, Role.SPECIALIST, Role.CLERK, Role.LEADER):
+    if can(A.RESULT_READY) and user_has_role(
+        user, agency, Role.RECEPTION, Role.SPECIALIST, Role.CLERK, Role.LEADER
+    ):
         actions.append(A.RESULT_READY)
-    if can(A.ASSIGN) and task is not None and (leader or user_has_role(user, agency, Role.AGENCY_ADMIN) or holds_task):
+    if (
+        can(A.ASSIGN)
+        and task is not None
+        and (leader or user_has_role(user, agency, Role.AGENCY_ADMIN) or holds_task)
+    ):
         actions.append(A.ASSIGN)
     if can(A.APOLOGIZE) and (leader or reception) and dossier.rescheduled_due_at is None:
         actions.append(A.APOLOGIZE)
-    if status == S.CONSULTING and dossier.consultations.filter(
-        answered_at__isnull=True, agency_id__in=user_agency_ids(user, [Role.SPECIALIST, Role.LEADER])
-    ).exists():
+    if (
+        status == S.CONSULTING
+        and dossier.consultations.filter(
+            answered_at__isnull=True, agency_id__in=user_agency_ids(user, [Role.SPECIALIST, Role.LEADER])
+        ).exists()
+    ):
         actions.append(A.ANSWER_CONSULTATION)
     return list(dict.fromkeys(actions))
 
@@ -98,7 +118,9 @@ def allowed_actions(*, dossier: Dossier, user) -> list[str]:
 def _has_later_step(dossier: Dossier, position: int) -> bool:
     from egov.catalog.models import ProcessStep
 
-    return ProcessStep.objects.filter(template_id=dossier.offering.process_template_id, position__gt=position).exists()
+    return ProcessStep.objects.filter(
+        template_id=dossier.offering.process_template_id, position__gt=position
+    ).exists()
 
 
 def worklist(*, user) -> list[DossierTask]:
@@ -147,7 +169,9 @@ def timeliness(finished_at: dt.datetime | None, due_at: dt.datetime | None) -> s
 
 def control_sheet_rows(dossier: Dossier) -> list[dict]:
     """Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05): one line per hand-over."""
-    tasks = list(dossier.tasks.select_related("assignee", "handed_over_by", "finished_by").order_by("started_at", "id"))
+    tasks = list(
+        dossier.tasks.select_related("assignee", "handed_over_by", "finished_by").order_by("started_at", "id")
+    )
     rows = []
     for task in tasks:
         rows.append(
@@ -156,7 +180,9 @@ def control_sheet_rows(dossier: Dossier) -> list[dict]:
                 "name": task.name,
                 "role": Role(task.role).label,
                 "from_user": task.handed_over_by.display_name if task.handed_over_by else "",
-                "to_user": (task.assignee or task.finished_by).display_name if (task.assignee or task.finished_by) else _("Chưa phân công"),
+                "to_user": (task.assignee or task.finished_by).display_name
+                if (task.assignee or task.finished_by)
+                else _("Chưa phân công"),
                 "handed_at": task.started_at,
                 "due_at": task.due_at,
                 "finished_at": task.finished_at,
@@ -169,8 +195,20 @@ def control_sheet_rows(dossier: Dossier) -> list[dict]:
 
 
 _PUBLIC_ACTIONS = {
-    A.SUBMIT, A.RECEIVE, A.REQUEST_SUPPLEMENT, A.SUPPLEMENT, A.REFUSE, A.COMPLETE_STEP, A.CONSULT, A.ANSWER_CONSULTATION,
-    A.APPROVE, A.DENY, A.RESULT_READY, A.RETURN, A.APOLOGIZE, A.WITHDRAW,
+    A.SUBMIT,
+    A.RECEIVE,
+    A.REQUEST_SUPPLEMENT,
+    A.SUPPLEMENT,
+    A.REFUSE,
+    A.COMPLETE_STEP,
+    A.CONSULT,
+    A.ANSWER_CONSULTATION,
+    A.APPROVE,
+    A.DENY,
+    A.RESULT_READY,
+    A.RETURN,
+    A.APOLOGIZE,
+    A.WITHDRAW,
 }
 
 
@@ -179,7 +217,9 @@ def public_status(code: str) -> dict | None:
     dossier = Dossier.objects.select_related("procedure", "agency").filter(code=code).first()
     if dossier is None:
         return None
-    events = DossierEvent.objects.filter(dossier=dossier, action__in=_PUBLIC_ACTIONS).order_by("created_at", "id")
+    events = DossierEvent.objects.filter(dossier=dossier, action__in=_PUBLIC_ACTIONS).order_by(
+        "created_at", "id"
+    )
     steps = []
     for event in events.values("action", "created_at", "data", "to_status"):
         label = A(event["action"]).label
@@ -187,7 +227,14 @@ def public_status(code: str) -> dict | None:
         if event["action"] == A.COMPLETE_STEP:
             detail = event["data"].get("to_step", "")
             label = _("Chuyển bước: %(step)s") % {"step": detail} if detail else label
-        steps.append({"action": event["action"], "label": str(label), "status": event["to_status"], "at": event["created_at"]})
+        steps.append(
+            {
+                "action": event["action"],
+                "label": str(label),
+                "status": event["to_status"],
+                "at": event["created_at"],
+            }
+        )
     return {
         "code": dossier.code,
         "procedure": {"code": dossier.procedure.code, "name": dossier.procedure.name},

@@ -62,7 +62,11 @@ class DocumentInput:
 
 
 def _lock(dossier: Dossier) -> Dossier:
-    return Dossier.objects.select_for_update().select_related("agency", "procedure", "offering").get(pk=dossier.pk)
+    return (
+        Dossier.objects.select_for_update()
+        .select_related("agency", "procedure", "offering")
+        .get(pk=dossier.pk)
+    )
 
 
 def _require_role(actor, agency_id: int, *roles: str) -> None:
@@ -90,31 +94,50 @@ def _step_hours(unit: str, amount: Decimal) -> Decimal:
     return amount * get_calendar().hours_per_day()
 
 
-def _start_task(dossier: Dossier, step: ProcessStep, *, at: dt.datetime, assignee=None, handed_over_by=None) -> DossierTask:
+def _start_task(
+    dossier: Dossier, step: ProcessStep, *, at: dt.datetime, assignee=None, handed_over_by=None
+) -> DossierTask:
     """Open the task of ``step``: due after the step's own budget, never after the dossier's deadline."""
     if assignee is not None and not user_has_role(assignee, dossier.agency_id, step.role):
         raise ValidationFailed(
-            _("%(name)s không giữ vai trò “%(role)s” tại cơ quan này.") % {"name": assignee, "role": Role(step.role).label},
+            _("%(name)s không giữ vai trò “%(role)s” tại cơ quan này.")
+            % {"name": assignee, "role": Role(step.role).label},
             field="next_assignee",
         )
     due = get_calendar().add_working_hours(at, _step_hours(dossier.processing_unit, step.amount))
     if dossier.effective_due_at and due > dossier.effective_due_at:
         due = dossier.effective_due_at
     task = DossierTask.objects.create(
-        dossier=dossier, step=step, position=step.position, name=step.name, role=step.role, is_decision=step.is_decision,
-        agency_id=dossier.agency_id, assignee=assignee, handed_over_by=handed_over_by, started_at=at, due_at=due,
+        dossier=dossier,
+        step=step,
+        position=step.position,
+        name=step.name,
+        role=step.role,
+        is_decision=step.is_decision,
+        agency_id=dossier.agency_id,
+        assignee=assignee,
+        handed_over_by=handed_over_by,
+        started_at=at,
+        due_at=due,
     )
     notify_users(
         users=[assignee] if assignee else officers_with_role(dossier.agency_id, step.role),
-        event="task_assigned", key=f"task:{task.pk}",
+        event="task_assigned",
+        key=f"task:{task.pk}",
         title=_("Hồ sơ %(code)s chờ xử lý: %(step)s") % {"code": dossier.code, "step": step.name},
-        body=_("Hạn xử lý bước: %(due)s.") % {"due": _fmt(due)}, url=f"/one-stop/{dossier.code}/",
+        body=_("Hạn xử lý bước: %(due)s.") % {"due": _fmt(due)},
+        url=f"/one-stop/{dossier.code}/",
     )
     return task
 
 
 def _open_task(dossier: Dossier) -> DossierTask | None:
-    return DossierTask.objects.select_for_update().filter(dossier=dossier, finished_at__isnull=True).order_by("-started_at", "-id").first()
+    return (
+        DossierTask.objects.select_for_update()
+        .filter(dossier=dossier, finished_at__isnull=True)
+        .order_by("-started_at", "-id")
+        .first()
+    )
 
 
 def _finish_task(task: DossierTask, *, actor, at: dt.datetime, outcome: str, note: str = "") -> None:
@@ -126,7 +149,9 @@ def _finish_task(task: DossierTask, *, actor, at: dt.datetime, outcome: str, not
 
 
 def _steps(dossier: Dossier) -> list[ProcessStep]:
-    return list(ProcessStep.objects.filter(template_id=dossier.offering.process_template_id).order_by("position"))
+    return list(
+        ProcessStep.objects.filter(template_id=dossier.offering.process_template_id).order_by("position")
+    )
 
 
 def _next_step(dossier: Dossier, position: int) -> ProcessStep | None:
@@ -136,8 +161,14 @@ def _next_step(dossier: Dossier, position: int) -> ProcessStep | None:
 def _require_task_holder(task: DossierTask | None, actor) -> DossierTask:
     if task is None:
         raise TransitionNotAllowed(_("Hồ sơ không có bước nào đang chờ xử lý."))
-    if task.assignee_id and task.assignee_id != actor.pk and not user_has_role(actor, task.agency_id, Role.LEADER):
-        raise PermissionDenied(_("Bước “%(step)s” đang được giao cho %(name)s.") % {"step": task.name, "name": task.assignee})
+    if (
+        task.assignee_id
+        and task.assignee_id != actor.pk
+        and not user_has_role(actor, task.agency_id, Role.LEADER)
+    ):
+        raise PermissionDenied(
+            _("Bước “%(step)s” đang được giao cho %(name)s.") % {"step": task.name, "name": task.assignee}
+        )
     _require_role(actor, task.agency_id, task.role, Role.LEADER)
     return task
 
@@ -151,17 +182,23 @@ def _notify_applicant(dossier: Dossier, *, event: DossierEvent, title: str, body
     key = f"dossier:{dossier.pk}:event:{event.pk}"
     url = f"/tra-cuu/?code={dossier.code}"
     if dossier.applicant_user_id:
-        notify_users(users=[dossier.applicant_user], event=event.action, key=key, title=title, body=body, url=url)
+        notify_users(
+            users=[dossier.applicant_user], event=event.action, key=key, title=title, body=body, url=url
+        )
         if dossier.applicant_user.email == dossier.applicant_email:
             return
     if dossier.applicant_email:
         email_queue(
-            to=dossier.applicant_email, subject=title, key=f"{key}:applicant",
+            to=dossier.applicant_email,
+            subject=title,
+            key=f"{key}:applicant",
             body=f"{body}\n\n{settings.EGOV_PUBLIC_URL}{url}",
         )
 
 
-def _store_documents(dossier: Dossier, documents: Sequence[DocumentInput], *, origin_default: str) -> list[DossierDocument]:
+def _store_documents(
+    dossier: Dossier, documents: Sequence[DocumentInput], *, origin_default: str
+) -> list[DossierDocument]:
     """Check and store the papers; the caller's transaction holds the rows, files are removed on failure."""
     required = {r.pk: r for r in RequiredDocument.objects.filter(procedure_id=dossier.procedure_id)}
     rows: list[DossierDocument] = []
@@ -175,7 +212,10 @@ def _store_documents(dossier: Dossier, documents: Sequence[DocumentInput], *, or
         if not name:
             raise ValidationFailed(_("Mỗi giấy tờ cần có tên."), field="documents")
         row = DossierDocument(
-            dossier=dossier, required_document=req, name=name[:500], quantity=max(1, int(doc.quantity or 1)),
+            dossier=dossier,
+            required_document=req,
+            name=name[:500],
+            quantity=max(1, int(doc.quantity or 1)),
             origin=doc.origin or origin_default,
         )
         content = doc.content
@@ -199,7 +239,8 @@ def _store_documents(dossier: Dossier, documents: Sequence[DocumentInput], *, or
             checked = doc._checked
             if checked is not None:
                 path = default_storage.save(
-                    f"dossiers/{dossier.code}/{checked.checksum[:16]}{checked.extension}", ContentFile(checked.content)
+                    f"dossiers/{dossier.code}/{checked.checksum[:16]}{checked.extension}",
+                    ContentFile(checked.content),
                 )
                 saved_paths.append(path)
                 row.file.name = path
@@ -213,8 +254,14 @@ def _store_documents(dossier: Dossier, documents: Sequence[DocumentInput], *, or
 
 def missing_documents(dossier: Dossier) -> list[RequiredDocument]:
     """Mandatory papers of the procedure that the dossier does not have yet."""
-    have = set(dossier.documents.exclude(required_document=None).values_list("required_document_id", flat=True))
-    return [r for r in RequiredDocument.objects.filter(procedure_id=dossier.procedure_id, mandatory=True) if r.pk not in have]
+    have = set(
+        dossier.documents.exclude(required_document=None).values_list("required_document_id", flat=True)
+    )
+    return [
+        r
+        for r in RequiredDocument.objects.filter(procedure_id=dossier.procedure_id, mandatory=True)
+        if r.pk not in have
+    ]
 
 
 def _require_complete(dossier: Dossier, incoming: Sequence[DocumentInput] = ()) -> None:
@@ -224,14 +271,26 @@ def _require_complete(dossier: Dossier, incoming: Sequence[DocumentInput] = ()) 
     if missing:
         raise ValidationFailed(
             _("Hồ sơ còn thiếu giấy tờ bắt buộc: %(names)s.") % {"names": "; ".join(r.name for r in missing)},
-            code="missing_documents", field="documents",
+            code="missing_documents",
+            field="documents",
         )
 
 
-def _new_dossier(*, offering: ProcedureOffering, applicant: ApplicantInput, channel: str, return_method: str,
-                 subject: str, set_count: int, form_data: dict | None, at: dt.datetime) -> Dossier:
+def _new_dossier(
+    *,
+    offering: ProcedureOffering,
+    applicant: ApplicantInput,
+    channel: str,
+    return_method: str,
+    subject: str,
+    set_count: int,
+    form_data: dict | None,
+    at: dt.datetime,
+) -> Dossier:
     if not offering.is_active or not offering.procedure.is_active:
-        raise ValidationFailed(_("Thủ tục này hiện không được tiếp nhận tại cơ quan."), code="procedure_inactive")
+        raise ValidationFailed(
+            _("Thủ tục này hiện không được tiếp nhận tại cơ quan."), code="procedure_inactive"
+        )
     name = _require_text(applicant.name, _("Cần nhập họ tên người nộp hồ sơ."), "applicant.name")
     if channel not in Channel.values:
         raise ValidationFailed(_("Hình thức nộp không hợp lệ."), field="channel")
@@ -241,14 +300,26 @@ def _new_dossier(*, offering: ProcedureOffering, applicant: ApplicantInput, chan
         raise ValidationFailed(_("Số bộ hồ sơ phải từ 1 đến 50."), field="set_count")
     procedure = offering.procedure
     dossier = Dossier(
-        code=_dossier_code(offering.agency, at), offering=offering, procedure=procedure, agency=offering.agency,
-        status="", channel=channel, return_method=return_method, applicant_name=name[:150],
-        applicant_id_number=(applicant.id_number or "").strip()[:20], applicant_phone=(applicant.phone or "").strip()[:20],
-        applicant_email=(applicant.email or "").strip(), applicant_address=(applicant.address or "").strip()[:255],
+        code=_dossier_code(offering.agency, at),
+        offering=offering,
+        procedure=procedure,
+        agency=offering.agency,
+        status="",
+        channel=channel,
+        return_method=return_method,
+        applicant_name=name[:150],
+        applicant_id_number=(applicant.id_number or "").strip()[:20],
+        applicant_phone=(applicant.phone or "").strip()[:20],
+        applicant_email=(applicant.email or "").strip(),
+        applicant_address=(applicant.address or "").strip()[:255],
         applicant_user=applicant.user if getattr(applicant.user, "is_authenticated", False) else None,
-        subject=(subject or procedure.name)[:500], form_data=form_data or {}, set_count=set_count,
-        processing_amount=procedure.processing_amount, processing_unit=procedure.processing_unit,
-        fee=offering.fee(online=channel == Channel.ONLINE), submitted_at=at,
+        subject=(subject or procedure.name)[:500],
+        form_data=form_data or {},
+        set_count=set_count,
+        processing_amount=procedure.processing_amount,
+        processing_unit=procedure.processing_unit,
+        fee=offering.fee(online=channel == Channel.ONLINE),
+        submitted_at=at,
     )
     dossier.save()
     return dossier
@@ -260,13 +331,19 @@ def _start_clock(dossier: Dossier, *, at: dt.datetime) -> None:
     dossier.rescheduled_due_at = None
 
 
-def _begin_processing(dossier: Dossier, *, actor, at: dt.datetime, next_assignee=None, note: str = "") -> None:
+def _begin_processing(
+    dossier: Dossier, *, actor, at: dt.datetime, next_assignee=None, note: str = ""
+) -> None:
     """Open the first step; a reception step is done by the receiving officer at once (the hand-over)."""
     steps = _steps(dossier)
     if not steps:
         raise ValidationFailed(_("Thủ tục chưa có quy trình xử lý tại cơ quan này."), code="no_process")
     first = steps[0]
-    if first.role == Role.RECEPTION and user_has_role(actor, dossier.agency_id, Role.RECEPTION) and len(steps) > 1:
+    if (
+        first.role == Role.RECEPTION
+        and user_has_role(actor, dossier.agency_id, Role.RECEPTION)
+        and len(steps) > 1
+    ):
         task = _start_task(dossier, first, at=at, assignee=actor)
         _finish_task(task, actor=actor, at=at, outcome="handed_over", note=note)
         _start_task(dossier, steps[1], at=at, assignee=next_assignee, handed_over_by=actor)
@@ -278,36 +355,79 @@ def _begin_processing(dossier: Dossier, *, actor, at: dt.datetime, next_assignee
 
 
 @transaction.atomic
-def dossier_submit(*, offering: ProcedureOffering, applicant: ApplicantInput, documents: Sequence[DocumentInput],
-                   actor=None, channel: str = Channel.ONLINE, return_method: str = ReturnMethod.ONLINE,
-                   subject: str = "", form_data: dict | None = None, set_count: int = 1) -> Dossier:
+def dossier_submit(
+    *,
+    offering: ProcedureOffering,
+    applicant: ApplicantInput,
+    documents: Sequence[DocumentInput],
+    actor=None,
+    channel: str = Channel.ONLINE,
+    return_method: str = ReturnMethod.ONLINE,
+    subject: str = "",
+    form_data: dict | None = None,
+    set_count: int = 1,
+) -> Dossier:
     """Online submission (Decree 61/2018 art. 17.2): the dossier waits for the one-stop shop's check."""
     at = timezone.now()
-    dossier = _new_dossier(offering=offering, applicant=applicant, channel=channel, return_method=return_method,
-                           subject=subject, set_count=set_count, form_data=form_data, at=at)
+    dossier = _new_dossier(
+        offering=offering,
+        applicant=applicant,
+        channel=channel,
+        return_method=return_method,
+        subject=subject,
+        set_count=set_count,
+        form_data=form_data,
+        at=at,
+    )
     _require_complete(dossier, documents)
     _store_documents(dossier, documents, origin_default=DocumentOrigin.UPLOAD)
     event = transition(dossier, action=DossierAction.SUBMIT, to=DossierStatus.SUBMITTED, actor=actor, at=at)
     dossier.save(update_fields=["status"])
     notify_users(
-        users=officers_with_role(dossier.agency_id, Role.RECEPTION), event="dossier_submitted", key=f"submitted:{dossier.pk}",
-        title=_("Hồ sơ trực tuyến mới %(code)s") % {"code": dossier.code}, body=dossier.procedure.name,
+        users=officers_with_role(dossier.agency_id, Role.RECEPTION),
+        event="dossier_submitted",
+        key=f"submitted:{dossier.pk}",
+        title=_("Hồ sơ trực tuyến mới %(code)s") % {"code": dossier.code},
+        body=dossier.procedure.name,
         url=f"/one-stop/{dossier.code}/",
     )
-    _notify_applicant(dossier, event=event, title=_("Đã nộp hồ sơ %(code)s") % {"code": dossier.code},
-                      body=_("Hồ sơ “%(p)s” đã được gửi tới %(a)s và đang chờ tiếp nhận.") % {"p": dossier.procedure.name, "a": dossier.agency.name})
+    _notify_applicant(
+        dossier,
+        event=event,
+        title=_("Đã nộp hồ sơ %(code)s") % {"code": dossier.code},
+        body=_("Hồ sơ “%(p)s” đã được gửi tới %(a)s và đang chờ tiếp nhận.")
+        % {"p": dossier.procedure.name, "a": dossier.agency.name},
+    )
     return dossier
 
 
 @transaction.atomic
-def dossier_receive_at_counter(*, offering: ProcedureOffering, applicant: ApplicantInput, documents: Sequence[DocumentInput],
-                               actor, return_method: str = ReturnMethod.COUNTER, subject: str = "", set_count: int = 1,
-                               next_assignee=None, channel: str = Channel.COUNTER, form_data: dict | None = None) -> Dossier:
+def dossier_receive_at_counter(
+    *,
+    offering: ProcedureOffering,
+    applicant: ApplicantInput,
+    documents: Sequence[DocumentInput],
+    actor,
+    return_method: str = ReturnMethod.COUNTER,
+    subject: str = "",
+    set_count: int = 1,
+    next_assignee=None,
+    channel: str = Channel.COUNTER,
+    form_data: dict | None = None,
+) -> Dossier:
     """Counter reception of a complete dossier with the receipt (Mẫu 01, Decree 61/2018 art. 17.1.c)."""
     _require_role(actor, offering.agency_id, Role.RECEPTION)
     at = timezone.now()
-    dossier = _new_dossier(offering=offering, applicant=applicant, channel=channel, return_method=return_method,
-                           subject=subject, set_count=set_count, form_data=form_data, at=at)
+    dossier = _new_dossier(
+        offering=offering,
+        applicant=applicant,
+        channel=channel,
+        return_method=return_method,
+        subject=subject,
+        set_count=set_count,
+        form_data=form_data,
+        at=at,
+    )
     _require_complete(dossier, documents)
     _store_documents(dossier, documents, origin_default=DocumentOrigin.PAPER)
     return _receive(dossier, actor=actor, at=at, next_assignee=next_assignee, note="")
@@ -327,12 +447,33 @@ def _receive(dossier: Dossier, *, actor, at: dt.datetime, next_assignee, note: s
     dossier.received_at = at
     _start_clock(dossier, at=at)
     dossier.register_number = next_value(f"register:{dossier.agency.code}:{at.astimezone(LOCAL_TZ).year}")
-    event = transition(dossier, action=DossierAction.RECEIVE, to=DossierStatus.PROCESSING, actor=actor, at=at, note=note,
-                       data={"due_at": dossier.due_at.isoformat(), "register_number": dossier.register_number})
-    dossier.save(update_fields=["status", "received_at", "clock_started_at", "due_at", "rescheduled_due_at", "register_number", "updated_at"])
+    event = transition(
+        dossier,
+        action=DossierAction.RECEIVE,
+        to=DossierStatus.PROCESSING,
+        actor=actor,
+        at=at,
+        note=note,
+        data={"due_at": dossier.due_at.isoformat(), "register_number": dossier.register_number},
+    )
+    dossier.save(
+        update_fields=[
+            "status",
+            "received_at",
+            "clock_started_at",
+            "due_at",
+            "rescheduled_due_at",
+            "register_number",
+            "updated_at",
+        ]
+    )
     _begin_processing(dossier, actor=actor, at=at, next_assignee=next_assignee, note=note)
-    _notify_applicant(dossier, event=event, title=_("Đã tiếp nhận hồ sơ %(code)s") % {"code": dossier.code},
-                      body=_("Ngày hẹn trả kết quả: %(due)s.") % {"due": _fmt(dossier.due_at)})
+    _notify_applicant(
+        dossier,
+        event=event,
+        title=_("Đã tiếp nhận hồ sơ %(code)s") % {"code": dossier.code},
+        body=_("Ngày hẹn trả kết quả: %(due)s.") % {"due": _fmt(dossier.due_at)},
+    )
     return dossier
 
 
@@ -350,28 +491,55 @@ def dossier_request_supplement(*, dossier: Dossier, actor, items: Iterable[str],
     during = dossier.status == DossierStatus.PROCESSING
     resume_position = None
     if during:
-        task = _require_task_holder(_open_task(dossier), actor) if not user_has_role(actor, dossier.agency_id, Role.RECEPTION) else _open_task(dossier)
+        task = (
+            _require_task_holder(_open_task(dossier), actor)
+            if not user_has_role(actor, dossier.agency_id, Role.RECEPTION)
+            else _open_task(dossier)
+        )
         window = int(getattr(settings, "EGOV_SUPPLEMENT_WINDOW_WORKING_DAYS", 3))
         if window and at > get_calendar().due(dossier.clock_started_at, window, TimeUnit.WORKING_DAYS):
             raise TransitionNotAllowed(
-                _("Đã quá %(n)s ngày làm việc kể từ khi tiếp nhận: không thể yêu cầu bổ sung; hãy xin lỗi và hẹn lại hoặc trả lời không giải quyết.") % {"n": window}
+                _(
+                    "Đã quá %(n)s ngày làm việc kể từ khi tiếp nhận: không thể yêu cầu bổ sung; hãy xin lỗi và hẹn lại hoặc trả lời không giải quyết."
+                )
+                % {"n": window}
             )
         if task is not None:
             resume_position = task.position
             _finish_task(task, actor=actor, at=at, outcome="supplement_requested", note=reason)
     else:
         _require_role(actor, dossier.agency_id, Role.RECEPTION)
-    SupplementRequest.objects.create(dossier=dossier, requested_by=actor, requested_at=at, items=items, reason=reason,
-                                     during_processing=during, resume_position=resume_position)
-    event = transition(dossier, action=DossierAction.REQUEST_SUPPLEMENT, to=DossierStatus.SUPPLEMENT_REQUESTED, actor=actor,
-                       at=at, note=reason, data={"items": items})
-    _notify_applicant(dossier, event=event, title=_("Hồ sơ %(code)s cần bổ sung") % {"code": dossier.code},
-                      body=_("Cần bổ sung: %(items)s. Lý do: %(reason)s") % {"items": "; ".join(items), "reason": reason})
+    SupplementRequest.objects.create(
+        dossier=dossier,
+        requested_by=actor,
+        requested_at=at,
+        items=items,
+        reason=reason,
+        during_processing=during,
+        resume_position=resume_position,
+    )
+    event = transition(
+        dossier,
+        action=DossierAction.REQUEST_SUPPLEMENT,
+        to=DossierStatus.SUPPLEMENT_REQUESTED,
+        actor=actor,
+        at=at,
+        note=reason,
+        data={"items": items},
+    )
+    _notify_applicant(
+        dossier,
+        event=event,
+        title=_("Hồ sơ %(code)s cần bổ sung") % {"code": dossier.code},
+        body=_("Cần bổ sung: %(items)s. Lý do: %(reason)s") % {"items": "; ".join(items), "reason": reason},
+    )
     return dossier
 
 
 @transaction.atomic
-def dossier_supplement(*, dossier: Dossier, actor, documents: Sequence[DocumentInput], note: str = "") -> Dossier:
+def dossier_supplement(
+    *, dossier: Dossier, actor, documents: Sequence[DocumentInput], note: str = ""
+) -> Dossier:
     """The applicant hands in what was asked; processing time restarts (Decree 61/2018 art. 19.4)."""
     dossier = _lock(dossier)
     check(DossierAction.SUPPLEMENT, dossier.status)
@@ -388,20 +556,51 @@ def dossier_supplement(*, dossier: Dossier, actor, documents: Sequence[DocumentI
         request.save(update_fields=["fulfilled_at"])
     if request and request.during_processing:
         _start_clock(dossier, at=at)
-        event = transition(dossier, action=DossierAction.SUPPLEMENT, to=DossierStatus.PROCESSING, actor=actor, at=at, note=note,
-                           data={"due_at": dossier.due_at.isoformat()})
-        dossier.save(update_fields=["status", "clock_started_at", "due_at", "rescheduled_due_at", "updated_at"])
-        step = next((s for s in _steps(dossier) if s.position == request.resume_position), None) or _steps(dossier)[0]
-        previous = DossierTask.objects.filter(dossier=dossier, position=step.position).order_by("-started_at").first()
+        event = transition(
+            dossier,
+            action=DossierAction.SUPPLEMENT,
+            to=DossierStatus.PROCESSING,
+            actor=actor,
+            at=at,
+            note=note,
+            data={"due_at": dossier.due_at.isoformat()},
+        )
+        dossier.save(
+            update_fields=["status", "clock_started_at", "due_at", "rescheduled_due_at", "updated_at"]
+        )
+        step = (
+            next((s for s in _steps(dossier) if s.position == request.resume_position), None)
+            or _steps(dossier)[0]
+        )
+        previous = (
+            DossierTask.objects.filter(dossier=dossier, position=step.position)
+            .order_by("-started_at")
+            .first()
+        )
         _start_task(dossier, step, at=at, assignee=previous.assignee if previous else None)
-        body = _("Đã nhận hồ sơ bổ sung. Thời hạn giải quyết được tính lại; hẹn trả: %(due)s.") % {"due": _fmt(dossier.due_at)}
+        body = _("Đã nhận hồ sơ bổ sung. Thời hạn giải quyết được tính lại; hẹn trả: %(due)s.") % {
+            "due": _fmt(dossier.due_at)
+        }
     else:
-        event = transition(dossier, action=DossierAction.SUPPLEMENT, to=DossierStatus.SUBMITTED, actor=actor, at=at, note=note)
+        event = transition(
+            dossier,
+            action=DossierAction.SUPPLEMENT,
+            to=DossierStatus.SUBMITTED,
+            actor=actor,
+            at=at,
+            note=note,
+        )
         body = _("Đã nhận hồ sơ bổ sung, hồ sơ chờ tiếp nhận.")
-        notify_users(users=officers_with_role(dossier.agency_id, Role.RECEPTION), event="dossier_supplemented",
-                     key=f"supplemented:{event.pk}", title=_("Hồ sơ %(code)s đã được bổ sung") % {"code": dossier.code},
-                     url=f"/one-stop/{dossier.code}/")
-    _notify_applicant(dossier, event=event, title=_("Đã nhận bổ sung hồ sơ %(code)s") % {"code": dossier.code}, body=body)
+        notify_users(
+            users=officers_with_role(dossier.agency_id, Role.RECEPTION),
+            event="dossier_supplemented",
+            key=f"supplemented:{event.pk}",
+            title=_("Hồ sơ %(code)s đã được bổ sung") % {"code": dossier.code},
+            url=f"/one-stop/{dossier.code}/",
+        )
+    _notify_applicant(
+        dossier, event=event, title=_("Đã nhận bổ sung hồ sơ %(code)s") % {"code": dossier.code}, body=body
+    )
     return dossier
 
 
@@ -414,9 +613,16 @@ def dossier_refuse(*, dossier: Dossier, actor, reason: str) -> Dossier:
     reason = _require_text(reason, _("Cần nêu lý do từ chối."), "reason")
     at = timezone.now()
     dossier.closed_at = at
-    event = transition(dossier, action=DossierAction.REFUSE, to=DossierStatus.REFUSED, actor=actor, at=at, note=reason)
+    event = transition(
+        dossier, action=DossierAction.REFUSE, to=DossierStatus.REFUSED, actor=actor, at=at, note=reason
+    )
     dossier.save(update_fields=["status", "closed_at", "updated_at"])
-    _notify_applicant(dossier, event=event, title=_("Hồ sơ %(code)s bị từ chối tiếp nhận") % {"code": dossier.code}, body=reason)
+    _notify_applicant(
+        dossier,
+        event=event,
+        title=_("Hồ sơ %(code)s bị từ chối tiếp nhận") % {"code": dossier.code},
+        body=reason,
+    )
     return dossier
 
 
@@ -431,18 +637,34 @@ def dossier_assign(*, dossier: Dossier, actor, assignee) -> DossierTask:
     task = _open_task(dossier)
     if task is None:
         raise TransitionNotAllowed(_("Hồ sơ không có bước nào đang chờ xử lý."))
-    if not (user_has_role(actor, dossier.agency_id, Role.LEADER, Role.AGENCY_ADMIN) or task.assignee_id == actor.pk
-            or (task.assignee_id is None and user_has_role(actor, dossier.agency_id, task.role))):
+    if not (
+        user_has_role(actor, dossier.agency_id, Role.LEADER, Role.AGENCY_ADMIN)
+        or task.assignee_id == actor.pk
+        or (task.assignee_id is None and user_has_role(actor, dossier.agency_id, task.role))
+    ):
         raise PermissionDenied(_("Chỉ lãnh đạo hoặc người đang giữ hồ sơ mới được phân công."))
     if assignee is None or not user_has_role(assignee, dossier.agency_id, task.role):
-        raise ValidationFailed(_("Người được phân công phải giữ vai trò “%(role)s” tại cơ quan.") % {"role": Role(task.role).label},
-                               field="assignee")
+        raise ValidationFailed(
+            _("Người được phân công phải giữ vai trò “%(role)s” tại cơ quan.")
+            % {"role": Role(task.role).label},
+            field="assignee",
+        )
     task.assignee = assignee
     task.save(update_fields=["assignee"])
-    transition(dossier, action=DossierAction.ASSIGN, actor=actor, data={"task": task.name, "assignee": assignee.display_name})
-    notify_users(users=[assignee], event="task_assigned", key=f"assign:{task.pk}:{assignee.pk}:{timezone.now().timestamp()}",
-                 title=_("Bạn được giao hồ sơ %(code)s: %(step)s") % {"code": dossier.code, "step": task.name},
-                 body=_("Hạn xử lý bước: %(due)s.") % {"due": _fmt(task.due_at)}, url=f"/one-stop/{dossier.code}/")
+    transition(
+        dossier,
+        action=DossierAction.ASSIGN,
+        actor=actor,
+        data={"task": task.name, "assignee": assignee.display_name},
+    )
+    notify_users(
+        users=[assignee],
+        event="task_assigned",
+        key=f"assign:{task.pk}:{assignee.pk}:{timezone.now().timestamp()}",
+        title=_("Bạn được giao hồ sơ %(code)s: %(step)s") % {"code": dossier.code, "step": task.name},
+        body=_("Hạn xử lý bước: %(due)s.") % {"due": _fmt(task.due_at)},
+        url=f"/one-stop/{dossier.code}/",
+    )
     return task
 
 
@@ -453,21 +675,40 @@ def dossier_complete_step(*, dossier: Dossier, actor, note: str = "", next_assig
     check(DossierAction.COMPLETE_STEP, dossier.status)
     task = _require_task_holder(_open_task(dossier), actor)
     if task.is_decision:
-        raise TransitionNotAllowed(_("Bước “%(step)s” cần lãnh đạo phê duyệt hoặc không giải quyết.") % {"step": task.name})
+        raise TransitionNotAllowed(
+            _("Bước “%(step)s” cần lãnh đạo phê duyệt hoặc không giải quyết.") % {"step": task.name}
+        )
     step = _next_step(dossier, task.position)
     if step is None:
         raise TransitionNotAllowed(_("Đây là bước cuối; hãy cập nhật kết quả hoặc trả kết quả."))
     at = timezone.now()
     _finish_task(task, actor=actor, at=at, outcome="handed_over", note=note)
     _start_task(dossier, step, at=at, assignee=next_assignee, handed_over_by=actor)
-    transition(dossier, action=DossierAction.COMPLETE_STEP, actor=actor, at=at, note=note,
-               data={"from_step": task.name, "to_step": step.name, "to": next_assignee.display_name if next_assignee else ""})
+    transition(
+        dossier,
+        action=DossierAction.COMPLETE_STEP,
+        actor=actor,
+        at=at,
+        note=note,
+        data={
+            "from_step": task.name,
+            "to_step": step.name,
+            "to": next_assignee.display_name if next_assignee else "",
+        },
+    )
     return dossier
 
 
 @transaction.atomic
-def dossier_consult(*, dossier: Dossier, actor, agency: Agency, question: str, amount: Decimal = Decimal("2"),
-                    unit: str = TimeUnit.WORKING_DAYS) -> Consultation:
+def dossier_consult(
+    *,
+    dossier: Dossier,
+    actor,
+    agency: Agency,
+    question: str,
+    amount: Decimal = Decimal("2"),
+    unit: str = TimeUnit.WORKING_DAYS,
+) -> Consultation:
     """Ask another agency's opinion (Decree 61/2018 art. 19.5.b); its reply is recorded on the dossier."""
     dossier = _lock(dossier)
     check(DossierAction.CONSULT, dossier.status)
@@ -477,15 +718,30 @@ def dossier_consult(*, dossier: Dossier, actor, agency: Agency, question: str, a
         raise ValidationFailed(_("Hãy chọn một cơ quan khác để xin ý kiến."), field="agency")
     at = timezone.now()
     consultation = Consultation.objects.create(
-        dossier=dossier, agency=agency, question=question, requested_by=actor, requested_at=at,
+        dossier=dossier,
+        agency=agency,
+        question=question,
+        requested_by=actor,
+        requested_at=at,
         due_at=get_calendar().due(at, amount, unit),
     )
-    transition(dossier, action=DossierAction.CONSULT, to=DossierStatus.CONSULTING, actor=actor, at=at, note=question,
-               data={"agency": agency.name, "consultation": consultation.pk})
-    notify_users(users=list(leaders_of(agency.pk)) + list(officers_with_role(agency.pk, Role.SPECIALIST)),
-                 event="consultation", key=f"consultation:{consultation.pk}",
-                 title=_("Xin ý kiến về hồ sơ %(code)s") % {"code": dossier.code},
-                 body=question, url=f"/one-stop/{dossier.code}/")
+    transition(
+        dossier,
+        action=DossierAction.CONSULT,
+        to=DossierStatus.CONSULTING,
+        actor=actor,
+        at=at,
+        note=question,
+        data={"agency": agency.name, "consultation": consultation.pk},
+    )
+    notify_users(
+        users=list(leaders_of(agency.pk)) + list(officers_with_role(agency.pk, Role.SPECIALIST)),
+        event="consultation",
+        key=f"consultation:{consultation.pk}",
+        title=_("Xin ý kiến về hồ sơ %(code)s") % {"code": dossier.code},
+        body=question,
+        url=f"/one-stop/{dossier.code}/",
+    )
     return consultation
 
 
@@ -502,12 +758,24 @@ def dossier_answer_consultation(*, consultation: Consultation, actor, answer: st
     consultation.answer, consultation.answered_by, consultation.answered_at = answer, actor, at
     consultation.save(update_fields=["answer", "answered_by", "answered_at"])
     pending = dossier.consultations.filter(answered_at__isnull=True).exists()
-    transition(dossier, action=DossierAction.ANSWER_CONSULTATION,
-               to=DossierStatus.CONSULTING if pending else DossierStatus.PROCESSING, actor=actor, at=at, note=answer,
-               data={"agency": consultation.agency.name, "consultation": consultation.pk})
-    notify_users(users=[consultation.requested_by], event="consultation_answered", key=f"consultation-answer:{consultation.pk}",
-                 title=_("%(agency)s đã trả lời xin ý kiến hồ sơ %(code)s") % {"agency": consultation.agency.name, "code": dossier.code},
-                 body=answer, url=f"/one-stop/{dossier.code}/")
+    transition(
+        dossier,
+        action=DossierAction.ANSWER_CONSULTATION,
+        to=DossierStatus.CONSULTING if pending else DossierStatus.PROCESSING,
+        actor=actor,
+        at=at,
+        note=answer,
+        data={"agency": consultation.agency.name, "consultation": consultation.pk},
+    )
+    notify_users(
+        users=[consultation.requested_by],
+        event="consultation_answered",
+        key=f"consultation-answer:{consultation.pk}",
+        title=_("%(agency)s đã trả lời xin ý kiến hồ sơ %(code)s")
+        % {"agency": consultation.agency.name, "code": dossier.code},
+        body=answer,
+        url=f"/one-stop/{dossier.code}/",
+    )
     return dossier
 
 
@@ -530,8 +798,12 @@ def _decide(dossier: Dossier, *, actor, action: str, to: str, note: str, next_as
     if step is not None:
         _start_task(dossier, step, at=at, assignee=next_assignee, handed_over_by=actor)
     if to == DossierStatus.DENIED:
-        _notify_applicant(dossier, event=event, title=_("Hồ sơ %(code)s không được giải quyết") % {"code": dossier.code},
-                          body=_("Lý do: %(reason)s") % {"reason": note})
+        _notify_applicant(
+            dossier,
+            event=event,
+            title=_("Hồ sơ %(code)s không được giải quyết") % {"code": dossier.code},
+            body=_("Lý do: %(reason)s") % {"reason": note},
+        )
     return dossier
 
 
@@ -540,7 +812,14 @@ def dossier_approve(*, dossier: Dossier, actor, note: str = "", next_assignee=No
     """The leader approves the result on the decision step."""
     dossier = _lock(dossier)
     check(DossierAction.APPROVE, dossier.status)
-    return _decide(dossier, actor=actor, action=DossierAction.APPROVE, to=DossierStatus.APPROVED, note=note, next_assignee=next_assignee)
+    return _decide(
+        dossier,
+        actor=actor,
+        action=DossierAction.APPROVE,
+        to=DossierStatus.APPROVED,
+        note=note,
+        next_assignee=next_assignee,
+    )
 
 
 @transaction.atomic
@@ -560,14 +839,34 @@ def dossier_mark_result_ready(*, dossier: Dossier, actor, result_file=None, note
     _require_role(actor, dossier.agency_id, Role.RECEPTION, Role.SPECIALIST, Role.CLERK, Role.LEADER)
     at = timezone.now()
     if result_file is not None:
-        _store_documents(dossier, [DocumentInput(name=_("Kết quả: %(r)s") % {"r": dossier.procedure.result}, origin=DocumentOrigin.RESULT,
-                                                 file=result_file)], origin_default=DocumentOrigin.RESULT)
+        _store_documents(
+            dossier,
+            [
+                DocumentInput(
+                    name=_("Kết quả: %(r)s") % {"r": dossier.procedure.result},
+                    origin=DocumentOrigin.RESULT,
+                    file=result_file,
+                )
+            ],
+            origin_default=DocumentOrigin.RESULT,
+        )
     dossier.finished_at = at
-    event = transition(dossier, action=DossierAction.RESULT_READY, to=DossierStatus.RESULT_READY, actor=actor, at=at, note=note)
+    event = transition(
+        dossier,
+        action=DossierAction.RESULT_READY,
+        to=DossierStatus.RESULT_READY,
+        actor=actor,
+        at=at,
+        note=note,
+    )
     dossier.save(update_fields=["status", "finished_at", "updated_at"])
     where = ReturnMethod(dossier.return_method).label
-    _notify_applicant(dossier, event=event, title=_("Hồ sơ %(code)s đã có kết quả") % {"code": dossier.code},
-                      body=_("Kết quả được trả theo hình thức: %(where)s.") % {"where": where})
+    _notify_applicant(
+        dossier,
+        event=event,
+        title=_("Hồ sơ %(code)s đã có kết quả") % {"code": dossier.code},
+        body=_("Kết quả được trả theo hình thức: %(where)s.") % {"where": where},
+    )
     return dossier
 
 
@@ -586,11 +885,22 @@ def dossier_return(*, dossier: Dossier, actor, method: str | None = None, note: 
     dossier.return_method = method or dossier.return_method
     dossier.returned_at = at
     dossier.closed_at = at
-    event = transition(dossier, action=DossierAction.RETURN, to=DossierStatus.RETURNED, actor=actor, at=at, note=note,
-                       data={"method": dossier.return_method})
+    event = transition(
+        dossier,
+        action=DossierAction.RETURN,
+        to=DossierStatus.RETURNED,
+        actor=actor,
+        at=at,
+        note=note,
+        data={"method": dossier.return_method},
+    )
     dossier.save(update_fields=["status", "return_method", "returned_at", "closed_at", "updated_at"])
-    _notify_applicant(dossier, event=event, title=_("Đã trả kết quả hồ sơ %(code)s") % {"code": dossier.code},
-                      body=_("Cảm ơn ông/bà đã sử dụng dịch vụ."))
+    _notify_applicant(
+        dossier,
+        event=event,
+        title=_("Đã trả kết quả hồ sơ %(code)s") % {"code": dossier.code},
+        body=_("Cảm ơn ông/bà đã sử dụng dịch vụ."),
+    )
     return dossier
 
 
@@ -601,23 +911,46 @@ def dossier_apologize(*, dossier: Dossier, actor, reason: str, new_due_at: dt.da
     check(DossierAction.APOLOGIZE, dossier.status)
     _require_role(actor, dossier.agency_id, Role.LEADER, Role.RECEPTION)
     reason = _require_text(reason, _("Cần nêu lý do chậm trả kết quả."), "reason")
-    if dossier.rescheduled_due_at or dossier.events.filter(action=DossierAction.APOLOGIZE, created_at__gte=dossier.clock_started_at).exists():
-        raise TransitionNotAllowed(_("Hồ sơ đã được hẹn lại một lần; chỉ được hẹn lại ngày trả kết quả một lần."))
+    if (
+        dossier.rescheduled_due_at
+        or dossier.events.filter(
+            action=DossierAction.APOLOGIZE, created_at__gte=dossier.clock_started_at
+        ).exists()
+    ):
+        raise TransitionNotAllowed(
+            _("Hồ sơ đã được hẹn lại một lần; chỉ được hẹn lại ngày trả kết quả một lần.")
+        )
     if new_due_at is None or timezone.is_naive(new_due_at):
         raise ValidationFailed(_("Ngày hẹn mới không hợp lệ."), field="new_due_at")
     at = timezone.now()
     due_day = dossier.due_at.astimezone(LOCAL_TZ).date()
     if at.astimezone(LOCAL_TZ).date() > due_day - dt.timedelta(days=1):
-        raise TransitionNotAllowed(_("Phiếu xin lỗi phải gửi chậm nhất 01 ngày trước ngày hẹn trả (%(due)s).") % {"due": _fmt(dossier.due_at)})
+        raise TransitionNotAllowed(
+            _("Phiếu xin lỗi phải gửi chậm nhất 01 ngày trước ngày hẹn trả (%(due)s).")
+            % {"due": _fmt(dossier.due_at)}
+        )
     if new_due_at <= dossier.due_at:
-        raise ValidationFailed(_("Ngày hẹn mới phải sau ngày hẹn cũ (%(due)s).") % {"due": _fmt(dossier.due_at)}, field="new_due_at")
+        raise ValidationFailed(
+            _("Ngày hẹn mới phải sau ngày hẹn cũ (%(due)s).") % {"due": _fmt(dossier.due_at)},
+            field="new_due_at",
+        )
     dossier.rescheduled_due_at = new_due_at
     dossier.apology_reason = reason
-    event = transition(dossier, action=DossierAction.APOLOGIZE, actor=actor, at=at, note=reason,
-                       data={"old_due_at": dossier.due_at.isoformat(), "new_due_at": new_due_at.isoformat()})
+    event = transition(
+        dossier,
+        action=DossierAction.APOLOGIZE,
+        actor=actor,
+        at=at,
+        note=reason,
+        data={"old_due_at": dossier.due_at.isoformat(), "new_due_at": new_due_at.isoformat()},
+    )
     dossier.save(update_fields=["rescheduled_due_at", "apology_reason", "updated_at"])
-    _notify_applicant(dossier, event=event, title=_("Xin lỗi: hồ sơ %(code)s trả kết quả chậm") % {"code": dossier.code},
-                      body=_("Lý do: %(reason)s. Ngày hẹn trả mới: %(due)s.") % {"reason": reason, "due": _fmt(new_due_at)})
+    _notify_applicant(
+        dossier,
+        event=event,
+        title=_("Xin lỗi: hồ sơ %(code)s trả kết quả chậm") % {"code": dossier.code},
+        body=_("Lý do: %(reason)s. Ngày hẹn trả mới: %(due)s.") % {"reason": reason, "due": _fmt(new_due_at)},
+    )
     return dossier
 
 
@@ -635,9 +968,13 @@ def dossier_withdraw(*, dossier: Dossier, actor, reason: str) -> Dossier:
     if task is not None:
         _finish_task(task, actor=actor, at=at, outcome="withdrawn", note=reason)
     dossier.closed_at = at
-    event = transition(dossier, action=DossierAction.WITHDRAW, to=DossierStatus.WITHDRAWN, actor=actor, at=at, note=reason)
+    event = transition(
+        dossier, action=DossierAction.WITHDRAW, to=DossierStatus.WITHDRAWN, actor=actor, at=at, note=reason
+    )
     dossier.save(update_fields=["status", "closed_at", "updated_at"])
-    _notify_applicant(dossier, event=event, title=_("Hồ sơ %(code)s đã được rút") % {"code": dossier.code}, body=reason)
+    _notify_applicant(
+        dossier, event=event, title=_("Hồ sơ %(code)s đã được rút") % {"code": dossier.code}, body=reason
+    )
     return dossier
 
 
@@ -659,34 +996,63 @@ def dossier_scan_deadlines(*, now: dt.datetime | None = None) -> dict[str, int]:
     candidates = Dossier.objects.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True)
     for pk in candidates.iterator():
         with transaction.atomic():
-            dossier = Dossier.objects.select_for_update(skip_locked=True).select_related("agency").filter(pk=pk).first()
+            dossier = (
+                Dossier.objects.select_for_update(skip_locked=True)
+                .select_related("agency")
+                .filter(pk=pk)
+                .first()
+            )
             if dossier is None or dossier.status not in OPEN_STATUSES or dossier.effective_due_at is None:
                 continue
             task = _open_task(dossier)
-            holders = [task.assignee] if task and task.assignee else (list(officers_with_role(dossier.agency_id, task.role)) if task else [])
+            holders = (
+                [task.assignee]
+                if task and task.assignee
+                else (list(officers_with_role(dossier.agency_id, task.role)) if task else [])
+            )
             recipients = holders + list(leaders_of(dossier.agency_id))
             due = dossier.effective_due_at
             if due <= now and dossier.overdue_notified_at is None:
                 dossier.overdue_notified_at = now
                 dossier.save(update_fields=["overdue_notified_at"])
                 transition(dossier, action=DossierAction.OVERDUE, at=now, data={"due_at": due.isoformat()})
-                notify_users(users=recipients, event="dossier_overdue", key=f"overdue:{dossier.pk}:{due.isoformat()}",
-                             title=_("Hồ sơ %(code)s đã quá hạn") % {"code": dossier.code},
-                             body=_("Hạn trả kết quả: %(due)s.") % {"due": _fmt(due)}, url=f"/one-stop/{dossier.code}/")
+                notify_users(
+                    users=recipients,
+                    event="dossier_overdue",
+                    key=f"overdue:{dossier.pk}:{due.isoformat()}",
+                    title=_("Hồ sơ %(code)s đã quá hạn") % {"code": dossier.code},
+                    body=_("Hạn trả kết quả: %(due)s.") % {"due": _fmt(due)},
+                    url=f"/one-stop/{dossier.code}/",
+                )
                 counts["overdue"] += 1
-            elif due > now and dossier.due_soon_notified_at is None and calendar.working_hours_between(now, due) <= soon_hours:
+            elif (
+                due > now
+                and dossier.due_soon_notified_at is None
+                and calendar.working_hours_between(now, due) <= soon_hours
+            ):
                 dossier.due_soon_notified_at = now
                 dossier.save(update_fields=["due_soon_notified_at"])
-                notify_users(users=recipients, event="dossier_due_soon", key=f"due-soon:{dossier.pk}:{due.isoformat()}",
-                             title=_("Hồ sơ %(code)s sắp đến hạn") % {"code": dossier.code},
-                             body=_("Hạn trả kết quả: %(due)s.") % {"due": _fmt(due)}, url=f"/one-stop/{dossier.code}/")
+                notify_users(
+                    users=recipients,
+                    event="dossier_due_soon",
+                    key=f"due-soon:{dossier.pk}:{due.isoformat()}",
+                    title=_("Hồ sơ %(code)s sắp đến hạn") % {"code": dossier.code},
+                    body=_("Hạn trả kết quả: %(due)s.") % {"due": _fmt(due)},
+                    url=f"/one-stop/{dossier.code}/",
+                )
                 counts["due_soon"] += 1
             if task is not None and task.due_at <= now and task.overdue_notified_at is None:
                 task.overdue_notified_at = now
                 task.save(update_fields=["overdue_notified_at"])
-                notify_users(users=holders + list(leaders_of(dossier.agency_id)), event="step_overdue", key=f"step-overdue:{task.pk}",
-                             title=_("Bước “%(step)s” của hồ sơ %(code)s đã quá hạn") % {"step": task.name, "code": dossier.code},
-                             body=_("Hạn xử lý bước: %(due)s.") % {"due": _fmt(task.due_at)}, url=f"/one-stop/{dossier.code}/")
+                notify_users(
+                    users=holders + list(leaders_of(dossier.agency_id)),
+                    event="step_overdue",
+                    key=f"step-overdue:{task.pk}",
+                    title=_("Bước “%(step)s” của hồ sơ %(code)s đã quá hạn")
+                    % {"step": task.name, "code": dossier.code},
+                    body=_("Hạn xử lý bước: %(due)s.") % {"due": _fmt(task.due_at)},
+                    url=f"/one-stop/{dossier.code}/",
+                )
                 counts["overdue_steps"] += 1
     return counts
 

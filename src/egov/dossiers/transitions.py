@@ -20,7 +20,9 @@ from .models import Dossier, DossierEvent
 NEW = ""
 OPEN_STATUSES = frozenset({S.PROCESSING, S.CONSULTING, S.APPROVED})
 """Received, not yet finished: the clock is running."""
-ACTIVE_STATUSES = frozenset({S.SUBMITTED, S.SUPPLEMENT_REQUESTED, S.PROCESSING, S.CONSULTING, S.APPROVED, S.DENIED, S.RESULT_READY})
+ACTIVE_STATUSES = frozenset(
+    {S.SUBMITTED, S.SUPPLEMENT_REQUESTED, S.PROCESSING, S.CONSULTING, S.APPROVED, S.DENIED, S.RESULT_READY}
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,10 @@ TRANSITIONS: dict[str, Transition] = {
     # it resumes processing with the clock restarted (Decree 61/2018 art. 19.4).
     A.SUPPLEMENT: _t({S.SUPPLEMENT_REQUESTED}, {S.SUBMITTED, S.PROCESSING}),
     A.REFUSE: _t({S.SUBMITTED, S.SUPPLEMENT_REQUESTED}, {S.REFUSED}),
-    A.ASSIGN: _t({S.PROCESSING, S.CONSULTING, S.APPROVED, S.DENIED, S.RESULT_READY}, {S.PROCESSING, S.CONSULTING, S.APPROVED, S.DENIED, S.RESULT_READY}),
+    A.ASSIGN: _t(
+        {S.PROCESSING, S.CONSULTING, S.APPROVED, S.DENIED, S.RESULT_READY},
+        {S.PROCESSING, S.CONSULTING, S.APPROVED, S.DENIED, S.RESULT_READY},
+    ),
     A.COMPLETE_STEP: _t({S.PROCESSING}, {S.PROCESSING}),
     A.CONSULT: _t({S.PROCESSING, S.CONSULTING}, {S.CONSULTING}),
     A.ANSWER_CONSULTATION: _t({S.CONSULTING}, {S.CONSULTING, S.PROCESSING}),
@@ -70,7 +75,13 @@ def check(action: str, status: str) -> None:
 
 
 def transition(
-    dossier: Dossier, *, action: str, to: str | None = None, actor=None, note: str = "", data: dict | None = None,
+    dossier: Dossier,
+    *,
+    action: str,
+    to: str | None = None,
+    actor=None,
+    note: str = "",
+    data: dict | None = None,
     at=None,
 ) -> DossierEvent:
     """Move ``dossier`` (already locked by the caller) and write its event row.
@@ -88,6 +99,12 @@ def transition(
         if dossier.pk:
             dossier.save(update_fields=["status", "updated_at"])
     return DossierEvent.objects.create(
-        dossier=dossier, actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action, from_status=from_status, to_status=target, note=note, data=data or {}, created_at=at,
+        dossier=dossier,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        from_status=from_status,
+        to_status=target,
+        note=note,
+        data=data or {},
+        created_at=at,
     )

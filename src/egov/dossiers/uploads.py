@@ -45,7 +45,9 @@ def check_upload(*, name: str, content: bytes) -> CheckedFile:
     for magic, content_type, extension in _MAGIC:
         if head.startswith(magic):
             if content_type == "application/pdf" and b"%%EOF" not in content[-2048:]:
-                raise ValidationFailed(_("Tệp “%(name)s” không phải PDF hoàn chỉnh.") % {"name": name}, code="bad_file")
+                raise ValidationFailed(
+                    _("Tệp “%(name)s” không phải PDF hoàn chỉnh.") % {"name": name}, code="bad_file"
+                )
             return CheckedFile(content, content_type, extension, hashlib.sha256(content).hexdigest())
     raise ValidationFailed(
         _("Tệp “%(name)s” không đúng định dạng: chỉ nhận PDF, JPEG hoặc PNG.") % {"name": name},

@@ -16,13 +16,19 @@ def deliver_email(*, message_id: int) -> bool:
     """Send one queued e-mail. Idempotent: a message already marked sent is not sent again."""
     error: Exception | None = None
     with transaction.atomic():
-        message = OutboundEmail.objects.select_for_update().filter(pk=message_id, sent_at__isnull=True).first()
+        message = (
+            OutboundEmail.objects.select_for_update().filter(pk=message_id, sent_at__isnull=True).first()
+        )
         if message is None:
             return False
         message.attempts += 1
         try:
-            send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.to], fail_silently=False)
-        except Exception as exc:  # the SMTP server's answer is recorded, then the task fails and may be retried
+            send_mail(
+                message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.to], fail_silently=False
+            )
+        except (
+            Exception
+        ) as exc:  # the SMTP server's answer is recorded, then the task fails and may be retried
             error = exc
             message.last_error = str(exc)[:2000]
             message.save(update_fields=["attempts", "last_error"])

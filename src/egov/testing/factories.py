@@ -8,7 +8,14 @@ import factory
 
 from egov.accounts.choices import Role, UserKind
 from egov.accounts.models import RoleAssignment, User
-from egov.catalog.models import Field, ProcedureOffering, ProcessStep, ProcessTemplate, Procedure, RequiredDocument
+from egov.catalog.models import (
+    Field,
+    Procedure,
+    ProcedureOffering,
+    ProcessStep,
+    ProcessTemplate,
+    RequiredDocument,
+)
 from egov.core.choices import AgencyKind, AgencyLevel, TimeUnit, UnitLevel
 from egov.core.models import AdministrativeUnit, Agency
 
@@ -92,10 +99,14 @@ def procedure_with_process(
     procedure = ProcedureFactory(processing_amount=Decimal(amount), processing_unit=unit, **kwargs)
     for position in range(1, documents + 1):
         RequiredDocument.objects.get_or_create(
-            procedure=procedure, position=position, defaults={"name": f"Giấy tờ số {position}", "mandatory": True}
+            procedure=procedure,
+            position=position,
+            defaults={"name": f"Giấy tờ số {position}", "mandatory": True},
         )
     RequiredDocument.objects.get_or_create(
-        procedure=procedure, position=documents + 1, defaults={"name": "Giấy tờ không bắt buộc", "mandatory": False}
+        procedure=procedure,
+        position=documents + 1,
+        defaults={"name": "Giấy tờ không bắt buộc", "mandatory": False},
     )
     total = Decimal(amount)
     template = ProcessTemplate.objects.create(procedure=procedure, name=f"Quy trình {procedure.code}")

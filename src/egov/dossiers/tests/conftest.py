@@ -30,22 +30,28 @@ class Office:
         docs = []
         for req in self.offering.procedure.required_documents.filter(mandatory=True):
             if with_files:
-                docs.append(DocumentInput(required_document_id=req.pk, file=SimpleUploadedFile(f"{req.pk}.pdf", PDF)))
+                docs.append(
+                    DocumentInput(required_document_id=req.pk, file=SimpleUploadedFile(f"{req.pk}.pdf", PDF))
+                )
             else:
                 docs.append(DocumentInput(required_document_id=req.pk, origin=DocumentOrigin.PAPER))
         return docs
 
     def counter_dossier(self, **kwargs):
         return dossier_receive_at_counter(
-            offering=self.offering, applicant=ApplicantInput(name="Trần Thị Bình", id_number="025190000123", email="binh@example.vn"),
-            documents=self.papers(), actor=self.reception, **kwargs,
+            offering=self.offering,
+            applicant=ApplicantInput(name="Trần Thị Bình", id_number="025190000123", email="binh@example.vn"),
+            documents=self.papers(),
+            actor=self.reception,
+            **kwargs,
         )
 
     def online_dossier(self, user=None):
         return dossier_submit(
             offering=self.offering,
             applicant=ApplicantInput(name="Lê Văn Cường", email="cuong@example.vn", user=user),
-            documents=self.papers(with_files=True), actor=user,
+            documents=self.papers(with_files=True),
+            actor=user,
         )
 
 

@@ -15,7 +15,13 @@ from egov.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, V
 from egov.dossiers import services as svc
 from egov.dossiers.choices import DossierAction, DossierStatus
 from egov.dossiers.models import Dossier, DossierDocument, DossierEvent, DossierTask
-from egov.dossiers.selectors import allowed_actions, control_sheet_rows, dossier_for_officer, public_status, worklist
+from egov.dossiers.selectors import (
+    allowed_actions,
+    control_sheet_rows,
+    dossier_for_officer,
+    public_status,
+    worklist,
+)
 from egov.notifications.models import Notification, OutboundEmail
 
 from .conftest import PDF
@@ -50,10 +56,14 @@ def test_whole_lifecycle_to_return_and_control_sheet(office):
     with at(MONDAY_10):
         dossier = office.counter_dossier(next_assignee=office.specialist)
     with at(MONDAY_10 + dt.timedelta(hours=2)):
-        svc.dossier_complete_step(dossier=dossier, actor=office.specialist, note="Đủ điều kiện", next_assignee=office.leader)
+        svc.dossier_complete_step(
+            dossier=dossier, actor=office.specialist, note="Đủ điều kiện", next_assignee=office.leader
+        )
     with at(MONDAY_10 + dt.timedelta(days=1)):
         svc.dossier_approve(dossier=dossier, actor=office.leader, note="Đồng ý")
-        svc.dossier_mark_result_ready(dossier=dossier, actor=office.reception, result_file=SimpleUploadedFile("kq.pdf", PDF))
+        svc.dossier_mark_result_ready(
+            dossier=dossier, actor=office.reception, result_file=SimpleUploadedFile("kq.pdf", PDF)
+        )
         svc.dossier_return(dossier=dossier, actor=office.reception)
     dossier.refresh_from_db()
     assert dossier.status == DossierStatus.RETURNED
@@ -63,7 +73,13 @@ def test_whole_lifecycle_to_return_and_control_sheet(office):
     # The leader's step (1 working day from Monday 12:00) ends Tuesday 12:00; approved Tuesday 10:00.
     assert [r["timeliness"] for r in rows] == ["early", "early", "on_time", "early"]
     status = public_status(dossier.code)
-    assert [s["action"] for s in status["steps"]] == ["receive", "complete_step", "approve", "result_ready", "return"]
+    assert [s["action"] for s in status["steps"]] == [
+        "receive",
+        "complete_step",
+        "approve",
+        "result_ready",
+        "return",
+    ]
     assert "Trần Thị Bình" not in str(status)
 
 
@@ -80,14 +96,26 @@ def test_online_submission_then_reception_and_notifications(office):
 def test_missing_documents_refused_and_nothing_written(office):
     papers = office.papers()[:1]
     with pytest.raises(ValidationFailed, match="thiếu giấy tờ bắt buộc"):
-        svc.dossier_receive_at_counter(offering=office.offering, applicant=svc.ApplicantInput(name="A"), documents=papers,
-                                       actor=office.reception)
-    assert Dossier.objects.count() == 0 and DossierDocument.objects.count() == 0 and DossierEvent.objects.count() == 0
+        svc.dossier_receive_at_counter(
+            offering=office.offering,
+            applicant=svc.ApplicantInput(name="A"),
+            documents=papers,
+            actor=office.reception,
+        )
+    assert (
+        Dossier.objects.count() == 0
+        and DossierDocument.objects.count() == 0
+        and DossierEvent.objects.count() == 0
+    )
 
 
 @pytest.mark.parametrize(
     ("content", "code"),
-    [(b"MZ\x90\x00 not a pdf", "unsupported_file_type"), (b"<script>alert(1)</script>", "unsupported_file_type"), (b"", "empty_file")],
+    [
+        (b"MZ\x90\x00 not a pdf", "unsupported_file_type"),
+        (b"<script>alert(1)</script>", "unsupported_file_type"),
+        (b"", "empty_file"),
+    ],
 )
 def test_wrongly_typed_files_refused(office, content, code):
     docs = office.papers(with_files=True)
@@ -112,7 +140,12 @@ def test_document_of_another_procedure_refused(office):
     docs = office.papers()
     docs[0].required_document_id = 999999
     with pytest.raises(ValidationFailed):
-        svc.dossier_receive_at_counter(offering=office.offering, applicant=svc.ApplicantInput(name="A"), documents=docs, actor=office.reception)
+        svc.dossier_receive_at_counter(
+            offering=office.offering,
+            applicant=svc.ApplicantInput(name="A"),
+            documents=docs,
+            actor=office.reception,
+        )
     assert Dossier.objects.count() == 0
 
 
@@ -120,7 +153,9 @@ def test_supplement_during_processing_restarts_the_clock(office):
     with at(MONDAY_10):
         dossier = office.counter_dossier(next_assignee=office.specialist)
     with at(MONDAY_10 + dt.timedelta(days=1)):
-        svc.dossier_request_supplement(dossier=dossier, actor=office.specialist, items=["Bản sao sổ hộ khẩu"], reason="Thiếu")
+        svc.dossier_request_supplement(
+            dossier=dossier, actor=office.specialist, items=["Bản sao sổ hộ khẩu"], reason="Thiếu"
+        )
     dossier.refresh_from_db()
     assert dossier.status == DossierStatus.SUPPLEMENT_REQUESTED
     # Supplied the next Monday at 09:00: 4 working days from then, counting from Tuesday.
@@ -151,7 +186,9 @@ def test_supplement_after_window_is_refused(office):
 
 def test_supplement_before_receipt_returns_to_reception_queue(office):
     dossier = office.online_dossier()
-    svc.dossier_request_supplement(dossier=dossier, actor=office.reception, items=["Tờ khai có chữ ký"], reason="Chưa ký")
+    svc.dossier_request_supplement(
+        dossier=dossier, actor=office.reception, items=["Tờ khai có chữ ký"], reason="Chưa ký"
+    )
     svc.dossier_supplement(dossier=dossier, actor=office.reception, documents=[], note="Đã ký")
     dossier.refresh_from_db()
     assert dossier.status == DossierStatus.SUBMITTED and dossier.received_at is None
@@ -166,15 +203,28 @@ def test_apology_once_and_at_least_one_day_before(office):
         svc.dossier_apologize(dossier=dossier, actor=office.leader, reason="Chờ xác minh", new_due_at=new_due)
     dossier.refresh_from_db()
     assert dossier.rescheduled_due_at == new_due and dossier.effective_due_at == new_due
-    with at(dt.datetime(2026, 3, 5, 10, 0, tzinfo=LOCAL_TZ)), pytest.raises(TransitionNotAllowed, match="một lần"):
-        svc.dossier_apologize(dossier=dossier, actor=office.leader, reason="Lần hai", new_due_at=new_due + dt.timedelta(days=3))
+    with (
+        at(dt.datetime(2026, 3, 5, 10, 0, tzinfo=LOCAL_TZ)),
+        pytest.raises(TransitionNotAllowed, match="một lần"),
+    ):
+        svc.dossier_apologize(
+            dossier=dossier, actor=office.leader, reason="Lần hai", new_due_at=new_due + dt.timedelta(days=3)
+        )
 
 
 def test_apology_on_the_due_day_is_refused(office):
     with at(MONDAY_10):
         dossier = office.counter_dossier()
-    with at(dt.datetime(2026, 3, 6, 8, 0, tzinfo=LOCAL_TZ)), pytest.raises(TransitionNotAllowed, match="01 ngày"):
-        svc.dossier_apologize(dossier=dossier, actor=office.leader, reason="Muộn", new_due_at=dt.datetime(2026, 3, 12, 17, tzinfo=LOCAL_TZ))
+    with (
+        at(dt.datetime(2026, 3, 6, 8, 0, tzinfo=LOCAL_TZ)),
+        pytest.raises(TransitionNotAllowed, match="01 ngày"),
+    ):
+        svc.dossier_apologize(
+            dossier=dossier,
+            actor=office.leader,
+            reason="Muộn",
+            new_due_at=dt.datetime(2026, 3, 12, 17, tzinfo=LOCAL_TZ),
+        )
 
 
 def test_apology_new_date_must_be_later(office):
@@ -200,13 +250,17 @@ def test_withdrawal_allowed_until_a_result_exists(office):
 
 def test_consultation_round_trip(office):
     dossier = office.counter_dossier(next_assignee=office.specialist)
-    consultation = svc.dossier_consult(dossier=dossier, actor=office.specialist, agency=office.other_agency, question="Xác minh cư trú?")
+    consultation = svc.dossier_consult(
+        dossier=dossier, actor=office.specialist, agency=office.other_agency, question="Xác minh cư trú?"
+    )
     dossier.refresh_from_db()
     assert dossier.status == DossierStatus.CONSULTING
     # The consulted agency sees the dossier (to answer) but the original agency's rules still apply.
     assert dossier_for_officer(user=office.other_officer, code=dossier.code) == dossier
     assert DossierAction.ANSWER_CONSULTATION in allowed_actions(dossier=dossier, user=office.other_officer)
-    svc.dossier_answer_consultation(consultation=consultation, actor=office.other_officer, answer="Đúng địa chỉ")
+    svc.dossier_answer_consultation(
+        consultation=consultation, actor=office.other_officer, answer="Đúng địa chỉ"
+    )
     dossier.refresh_from_db()
     assert dossier.status == DossierStatus.PROCESSING
     with pytest.raises(PermissionDenied):
@@ -233,13 +287,22 @@ def test_officer_of_another_agency_can_neither_see_nor_act(office):
     for call in (
         lambda: svc.dossier_complete_step(dossier=dossier, actor=office.other_officer),
         lambda: svc.dossier_withdraw(dossier=dossier, actor=office.other_officer, reason="x"),
-        lambda: svc.dossier_apologize(dossier=dossier, actor=office.other_officer, reason="x", new_due_at=dossier.due_at + dt.timedelta(days=5)),
+        lambda: svc.dossier_apologize(
+            dossier=dossier,
+            actor=office.other_officer,
+            reason="x",
+            new_due_at=dossier.due_at + dt.timedelta(days=5),
+        ),
     ):
         with pytest.raises(PermissionDenied):
             call()
     with pytest.raises(PermissionDenied):
-        svc.dossier_receive_at_counter(offering=office.offering, applicant=svc.ApplicantInput(name="A"), documents=office.papers(),
-                                       actor=office.other_officer)
+        svc.dossier_receive_at_counter(
+            offering=office.offering,
+            applicant=svc.ApplicantInput(name="A"),
+            documents=office.papers(),
+            actor=office.other_officer,
+        )
 
 
 def test_decision_step_needs_a_leader(office):
@@ -309,5 +372,7 @@ def test_events_are_append_only(office):
 def test_calendar_used_for_due_is_the_default(office):
     with at(dt.datetime(2026, 2, 13, 16, 0, tzinfo=LOCAL_TZ)):  # Friday after 15:00, Tết the week after
         dossier = office.counter_dossier()
-    assert dossier.due_at == get_calendar().due(dt.datetime(2026, 2, 13, 16, 0, tzinfo=LOCAL_TZ), 4, "working_days")
+    assert dossier.due_at == get_calendar().due(
+        dt.datetime(2026, 2, 13, 16, 0, tzinfo=LOCAL_TZ), 4, "working_days"
+    )
     assert dossier.due_at == dt.datetime(2026, 2, 27, 17, 0, tzinfo=LOCAL_TZ)
