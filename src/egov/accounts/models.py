@@ -16,7 +16,9 @@ class User(AbstractUser):
 
     full_name = models.CharField(_("họ và tên"), max_length=150, blank=True)
     phone = models.CharField(_("số điện thoại"), max_length=20, blank=True)
-    kind = models.CharField(_("loại tài khoản"), max_length=20, choices=UserKind.choices, default=UserKind.CITIZEN)
+    kind = models.CharField(
+        _("loại tài khoản"), max_length=20, choices=UserKind.choices, default=UserKind.CITIZEN
+    )
     position = models.CharField(_("chức vụ"), max_length=150, blank=True)
 
     class Meta:
@@ -34,7 +36,9 @@ class User(AbstractUser):
 class RoleAssignment(models.Model):
     """A role an official holds in one agency. An officer acts only where they hold a role."""
 
-    user = models.ForeignKey(User, verbose_name=_("người dùng"), on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(
+        User, verbose_name=_("người dùng"), on_delete=models.CASCADE, related_name="roles"
+    )
     agency = models.ForeignKey(
         "core.Agency", verbose_name=_("cơ quan"), on_delete=models.CASCADE, related_name="role_assignments"
     )
@@ -58,7 +62,9 @@ class RoleAssignment(models.Model):
 class ApiToken(models.Model):
     """A bearer token for the API. Only a SHA-256 hash is stored; the token is shown once when issued."""
 
-    user = models.ForeignKey(User, verbose_name=_("người dùng"), on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("người dùng"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("tên"), max_length=100, blank=True)
     prefix = models.CharField(_("tiền tố"), max_length=12)
     key_hash = models.CharField(_("băm"), max_length=64, unique=True)

@@ -18,7 +18,9 @@ def user_agency_ids(user: User, roles: Iterable[str] | None = None) -> set[int]:
         return set()
     cache = getattr(user, "_egov_roles", None)
     if cache is None:
-        cache = list(RoleAssignment.objects.filter(user=user, is_active=True).values_list("agency_id", "role"))
+        cache = list(
+            RoleAssignment.objects.filter(user=user, is_active=True).values_list("agency_id", "role")
+        )
         user._egov_roles = cache  # type: ignore[attr-defined]
     wanted = set(roles) if roles is not None else None
     return {agency_id for agency_id, role in cache if wanted is None or role in wanted}
