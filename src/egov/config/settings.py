@@ -218,3 +218,6 @@ EGOV_DUE_SOON_WORKING_HOURS = int(os.environ.get("EGOV_DUE_SOON_WORKING_HOURS", 
 if TESTING:
     # Fast hashing keeps the suite quick; production keeps Django's PBKDF2 default.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Exposes /bench/bare, the baseline view the benchmarks in bench/ compare against. Never in production.
+EGOV_BENCH = env_bool("EGOV_BENCH")

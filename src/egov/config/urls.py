@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 
 from .api import api
@@ -12,3 +14,7 @@ urlpatterns = [
     path("stats/", include("egov.dashboards.urls")),
     path("", include("egov.portal.urls")),
 ]
+
+if settings.EGOV_BENCH:
+    # The baseline of bench/: a bare Django view behind the same middleware, server and settings.
+    urlpatterns.insert(0, path("bench/bare", lambda request: HttpResponse("ok", content_type="text/plain")))

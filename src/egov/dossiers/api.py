@@ -11,8 +11,9 @@ import binascii
 import datetime as dt
 from decimal import Decimal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
@@ -376,7 +377,9 @@ def dossier_status(request: HttpRequest, code: str):
     status = public_status(code)
     if status is None:
         raise NotFound(_("Không tìm thấy hồ sơ %(code)s.") % {"code": code})
-    return status
+    # Built directly: the schema above documents it, and skipping the per-request validation keeps
+    # the most called endpoint fast.
+    return JsonResponse(status, encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False})
 
 
 # ---- submission --------------------------------------------------------------------------------

@@ -213,40 +213,58 @@ _PUBLIC_ACTIONS = {
 
 
 def public_status(code: str) -> dict | None:
-    """What anyone holding the code may see: no personal data, no officers' notes."""
-    dossier = Dossier.objects.select_related("procedure", "agency").filter(code=code).first()
-    if dossier is None:
+    """What anyone holding the code may see: no personal data, no officers' notes.
+
+    Two indexed queries and plain values (no model instances): this is the most called page.
+    """
+    row = (
+        Dossier.objects.filter(code=code)
+        .values(
+            "id",
+            "code",
+            "status",
+            "channel",
+            "submitted_at",
+            "received_at",
+            "due_at",
+            "rescheduled_due_at",
+            "finished_at",
+            "returned_at",
+            "procedure__code",
+            "procedure__name",
+            "agency__code",
+            "agency__name",
+        )
+        .first()
+    )
+    if row is None:
         return None
-    events = DossierEvent.objects.filter(dossier=dossier, action__in=_PUBLIC_ACTIONS).order_by(
+    steps = []
+    events = DossierEvent.objects.filter(dossier_id=row["id"], action__in=_PUBLIC_ACTIONS).order_by(
         "created_at", "id"
     )
-    steps = []
-    for event in events.values("action", "created_at", "data", "to_status"):
-        label = A(event["action"]).label
-        detail = ""
-        if event["action"] == A.COMPLETE_STEP:
-            detail = event["data"].get("to_step", "")
-            label = _("Chuyển bước: %(step)s") % {"step": detail} if detail else label
-        steps.append(
-            {
-                "action": event["action"],
-                "label": str(label),
-                "status": event["to_status"],
-                "at": event["created_at"],
-            }
-        )
+    for event in events.values_list("action", "created_at", "data", "to_status"):
+        action, created_at, data, to_status = event
+        label = A(action).label
+        if action == A.COMPLETE_STEP and data.get("to_step"):
+            label = _("Chuyển bước: %(step)s") % {"step": data["to_step"]}
+        steps.append({"action": action, "label": str(label), "status": to_status, "at": _local(created_at)})
     return {
-        "code": dossier.code,
-        "procedure": {"code": dossier.procedure.code, "name": dossier.procedure.name},
-        "agency": {"code": dossier.agency.code, "name": dossier.agency.name},
-        "status": dossier.status,
-        "status_label": str(S(dossier.status).label),
-        "channel": dossier.channel,
-        "submitted_at": dossier.submitted_at,
-        "received_at": dossier.received_at,
-        "due_at": dossier.due_at,
-        "rescheduled_due_at": dossier.rescheduled_due_at,
-        "finished_at": dossier.finished_at,
-        "returned_at": dossier.returned_at,
+        "code": row["code"],
+        "procedure": {"code": row["procedure__code"], "name": row["procedure__name"]},
+        "agency": {"code": row["agency__code"], "name": row["agency__name"]},
+        "status": row["status"],
+        "status_label": str(S(row["status"]).label),
+        "channel": row["channel"],
+        "submitted_at": _local(row["submitted_at"]),
+        "received_at": _local(row["received_at"]),
+        "due_at": _local(row["due_at"]),
+        "rescheduled_due_at": _local(row["rescheduled_due_at"]),
+        "finished_at": _local(row["finished_at"]),
+        "returned_at": _local(row["returned_at"]),
         "steps": steps,
     }
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    return moment.astimezone(LOCAL_TZ) if moment else None

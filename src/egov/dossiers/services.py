@@ -120,6 +120,8 @@ def _start_task(
         started_at=at,
         due_at=due,
     )
+    if assignee is not None and handed_over_by is not None and assignee.pk == handed_over_by.pk:
+        return task  # an officer does not need to be told about the step they are doing themselves
     notify_users(
         users=[assignee] if assignee else officers_with_role(dossier.agency_id, step.role),
         event="task_assigned",
@@ -127,6 +129,7 @@ def _start_task(
         title=_("Hồ sơ %(code)s chờ xử lý: %(step)s") % {"code": dossier.code, "step": step.name},
         body=_("Hạn xử lý bước: %(due)s.") % {"due": _fmt(due)},
         url=f"/one-stop/{dossier.code}/",
+        email=assignee is not None,
     )
     return task
 
@@ -264,10 +267,14 @@ def missing_documents(dossier: Dossier) -> list[RequiredDocument]:
     ]
 
 
-def _require_complete(dossier: Dossier, incoming: Sequence[DocumentInput] = ()) -> None:
+def _require_complete(dossier: Dossier, incoming: Sequence[DocumentInput] = (), *, new: bool = False) -> None:
     """Refuse an incomplete dossier, counting the papers about to be stored (so nothing is written first)."""
     coming = {int(d.required_document_id) for d in incoming if d.required_document_id is not None}
-    missing = [r for r in missing_documents(dossier) if r.pk not in coming] if dossier.pk else []
+    if new:  # nothing stored yet: only the incoming papers count
+        mandatory = RequiredDocument.objects.filter(procedure_id=dossier.procedure_id, mandatory=True)
+        missing = [r for r in mandatory if r.pk not in coming]
+    else:
+        missing = [r for r in missing_documents(dossier) if r.pk not in coming]
     if missing:
         raise ValidationFailed(
             _("Hồ sơ còn thiếu giấy tờ bắt buộc: %(names)s.") % {"names": "; ".join(r.name for r in missing)},
@@ -344,7 +351,7 @@ def _begin_processing(
         and user_has_role(actor, dossier.agency_id, Role.RECEPTION)
         and len(steps) > 1
     ):
-        task = _start_task(dossier, first, at=at, assignee=actor)
+        task = _start_task(dossier, first, at=at, assignee=actor, handed_over_by=actor)
         _finish_task(task, actor=actor, at=at, outcome="handed_over", note=note)
         _start_task(dossier, steps[1], at=at, assignee=next_assignee, handed_over_by=actor)
     else:
@@ -379,9 +386,11 @@ def dossier_submit(
         form_data=form_data,
         at=at,
     )
-    _require_complete(dossier, documents)
+    _require_complete(dossier, documents, new=True)
     _store_documents(dossier, documents, origin_default=DocumentOrigin.UPLOAD)
-    event = transition(dossier, action=DossierAction.SUBMIT, to=DossierStatus.SUBMITTED, actor=actor, at=at)
+    event = transition(
+        dossier, action=DossierAction.SUBMIT, to=DossierStatus.SUBMITTED, actor=actor, at=at, save=False
+    )
     dossier.save(update_fields=["status"])
     notify_users(
         users=officers_with_role(dossier.agency_id, Role.RECEPTION),
@@ -428,7 +437,7 @@ def dossier_receive_at_counter(
         form_data=form_data,
         at=at,
     )
-    _require_complete(dossier, documents)
+    _require_complete(dossier, documents, new=True)
     _store_documents(dossier, documents, origin_default=DocumentOrigin.PAPER)
     return _receive(dossier, actor=actor, at=at, next_assignee=next_assignee, note="")
 
@@ -449,6 +458,7 @@ def _receive(dossier: Dossier, *, actor, at: dt.datetime, next_assignee, note: s
     dossier.register_number = next_value(f"register:{dossier.agency.code}:{at.astimezone(LOCAL_TZ).year}")
     event = transition(
         dossier,
+        save=False,
         action=DossierAction.RECEIVE,
         to=DossierStatus.PROCESSING,
         actor=actor,
@@ -558,6 +568,7 @@ def dossier_supplement(
         _start_clock(dossier, at=at)
         event = transition(
             dossier,
+            save=False,
             action=DossierAction.SUPPLEMENT,
             to=DossierStatus.PROCESSING,
             actor=actor,
@@ -614,7 +625,13 @@ def dossier_refuse(*, dossier: Dossier, actor, reason: str) -> Dossier:
     at = timezone.now()
     dossier.closed_at = at
     event = transition(
-        dossier, action=DossierAction.REFUSE, to=DossierStatus.REFUSED, actor=actor, at=at, note=reason
+        dossier,
+        save=False,
+        action=DossierAction.REFUSE,
+        to=DossierStatus.REFUSED,
+        actor=actor,
+        at=at,
+        note=reason,
     )
     dossier.save(update_fields=["status", "closed_at", "updated_at"])
     _notify_applicant(
@@ -792,7 +809,7 @@ def _decide(dossier: Dossier, *, actor, action: str, to: str, note: str, next_as
     if to == DossierStatus.DENIED:
         dossier.finished_at = at  # the reasoned refusal is the result (Decree 61/2018 art. 19.8)
         fields.append("finished_at")
-    event = transition(dossier, action=action, to=to, actor=actor, at=at, note=note)
+    event = transition(dossier, action=action, to=to, actor=actor, at=at, note=note, save=False)
     dossier.save(update_fields=fields)
     step = _next_step(dossier, task.position)
     if step is not None:
@@ -853,6 +870,7 @@ def dossier_mark_result_ready(*, dossier: Dossier, actor, result_file=None, note
     dossier.finished_at = at
     event = transition(
         dossier,
+        save=False,
         action=DossierAction.RESULT_READY,
         to=DossierStatus.RESULT_READY,
         actor=actor,
@@ -887,6 +905,7 @@ def dossier_return(*, dossier: Dossier, actor, method: str | None = None, note: 
     dossier.closed_at = at
     event = transition(
         dossier,
+        save=False,
         action=DossierAction.RETURN,
         to=DossierStatus.RETURNED,
         actor=actor,
@@ -969,7 +988,13 @@ def dossier_withdraw(*, dossier: Dossier, actor, reason: str) -> Dossier:
         _finish_task(task, actor=actor, at=at, outcome="withdrawn", note=reason)
     dossier.closed_at = at
     event = transition(
-        dossier, action=DossierAction.WITHDRAW, to=DossierStatus.WITHDRAWN, actor=actor, at=at, note=reason
+        dossier,
+        save=False,
+        action=DossierAction.WITHDRAW,
+        to=DossierStatus.WITHDRAWN,
+        actor=actor,
+        at=at,
+        note=reason,
     )
     dossier.save(update_fields=["status", "closed_at", "updated_at"])
     _notify_applicant(

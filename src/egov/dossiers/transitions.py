@@ -83,10 +83,12 @@ def transition(
     note: str = "",
     data: dict | None = None,
     at=None,
+    save: bool = True,
 ) -> DossierEvent:
     """Move ``dossier`` (already locked by the caller) and write its event row.
 
-    ``to`` defaults to the status it has (for actions that do not change it).
+    ``to`` defaults to the status it has (for actions that do not change it). With ``save=False`` the
+    caller saves ``status`` together with its own fields (one UPDATE instead of two).
     """
     from_status = dossier.status or NEW
     check(action, from_status)
@@ -96,7 +98,7 @@ def transition(
     at = at or timezone.now()
     if target != dossier.status:
         dossier.status = target
-        if dossier.pk:
+        if dossier.pk and save:
             dossier.save(update_fields=["status", "updated_at"])
     return DossierEvent.objects.create(
         dossier=dossier,

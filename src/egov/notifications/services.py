@@ -1,52 +1,76 @@
-"""Queue notifications inside the caller's transaction (nothing lost, nothing sent for a rollback)."""
+"""Queue notifications inside the caller's transaction (nothing lost, nothing sent for a rollback).
+
+Every row carries a ``dedupe_key`` with a unique index and is written with ``ON CONFLICT DO NOTHING``,
+so a retried transaction or task never notifies twice.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import connection
 
 from .models import Notification, OutboundEmail
 
 
 def notify_users(
-    *, users: Iterable, event: str, key: str, title: str, body: str = "", url: str = ""
-) -> list[Notification]:
-    """In-app notification (and an e-mail copy where the user has an address) for each user, once per ``key``."""
-    created: list[Notification] = []
-    for user in {u.pk: u for u in users if u is not None}.values():
-        dedupe = f"{key}:u{user.pk}"[:200]
-        notification, is_new = Notification.objects.get_or_create(
-            dedupe_key=dedupe,
-            defaults={"recipient": user, "event": event, "title": title, "body": body, "url": url},
+    *, users: Iterable, event: str, key: str, title: str, body: str = "", url: str = "", email: bool = True
+) -> None:
+    """In-app notification for each user, once per ``key``; with ``email``, a copy to each user's address.
+
+    Pool notices (a step waiting for anyone holding a role) pass ``email=False``: they show in the
+    officers' worklists and in-app; a personal assignment also goes by e-mail.
+    """
+    recipients = {u.pk: u for u in users if u is not None}.values()
+    rows = [
+        Notification(
+            recipient=user,
+            event=event,
+            title=title[:255],
+            body=body,
+            url=url,
+            dedupe_key=f"{key}:u{user.pk}"[:200],
         )
-        if is_new:
-            created.append(notification)
+        for user in recipients
+    ]
+    if not rows:
+        return
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if email:
+        for user in recipients:
             if user.email:
-                email_queue(to=user.email, subject=title, body=_with_link(body, url), key=dedupe)
-    return created
+                email_queue(to=user.email, subject=title, body=_with_link(body, url), key=f"{key}:u{user.pk}")
 
 
-def email_queue(*, to: str, subject: str, body: str, key: str) -> OutboundEmail | None:
-    """Write the e-mail row and enqueue its delivery task, both in the current transaction."""
+_EMAIL_TABLE = OutboundEmail._meta.db_table
+
+
+def email_queue(*, to: str, subject: str, body: str, key: str) -> int | None:
+    """Write the e-mail row and enqueue its delivery task, both in the current transaction.
+
+    Returns the message id, or None when the same ``key`` was queued before (nothing new is sent).
+    """
+    from django.utils import timezone
+
     from .tasks import deliver_email
 
     if not to:
         return None
-    try:
-        with transaction.atomic():
-            message = OutboundEmail.objects.create(
-                to=to, subject=subject[:255], body=body, dedupe_key=key[:200]
-            )
-    except IntegrityError:
-        return None  # the same event already queued this message
-    deliver_email.enqueue(message_id=message.pk)
-    return message
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO {_EMAIL_TABLE} ("to", subject, body, dedupe_key, created_at, attempts, last_error) '  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, 0, '') ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            [to, subject[:255], body, key[:200], timezone.now()],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    deliver_email.enqueue(message_id=row[0])
+    return row[0]
 
 
 def _with_link(body: str, url: str) -> str:
     if not url:
         return body
-    from django.conf import settings
-
     return f"{body}\n\n{settings.EGOV_PUBLIC_URL}{url}"
