@@ -2,5 +2,12 @@ from .selectors import user_is_officer
 
 
 def officer(request):
+    """Whether the officers' menu shows, and how many notifications are unread."""
+    from egov.notifications.selectors import unread_count
+
     user = getattr(request, "user", None)
-    return {"is_officer": bool(user is not None and user.is_authenticated and user_is_officer(user))}
+    signed_in = user is not None and user.is_authenticated
+    return {
+        "is_officer": bool(signed_in and user_is_officer(user)),
+        "unread_notifications": unread_count(user) if signed_in else 0,
+    }

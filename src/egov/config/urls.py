@@ -12,6 +12,7 @@ urlpatterns = [
     path("one-stop/", include("egov.dossiers.urls")),
     path("catalog/", include("egov.catalog.urls")),
     path("stats/", include("egov.dashboards.urls")),
+    path("notifications/", include("egov.notifications.urls")),
     path("", include("egov.portal.urls")),
 ]
 

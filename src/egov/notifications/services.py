@@ -74,3 +74,13 @@ def _with_link(body: str, url: str) -> str:
     if not url:
         return body
     return f"{body}\n\n{settings.EGOV_PUBLIC_URL}{url}"
+
+
+def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's notifications (all, or ``ids``) as read; another user's rows are never touched."""
+    from django.utils import timezone
+
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
