@@ -7,7 +7,10 @@ def officer(request):
 
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
+    from egov.core.selectors import user_can_manage_calendar
+
     return {
         "is_officer": bool(signed_in and user_is_officer(user)),
+        "can_manage_calendar": bool(signed_in and user_can_manage_calendar(user)),
         "unread_notifications": unread_count(user) if signed_in else 0,
     }

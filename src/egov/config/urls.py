@@ -8,6 +8,7 @@ from .api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("calendar/", include("egov.core.urls")),
     path("accounts/", include("egov.accounts.urls")),
     path("one-stop/", include("egov.dossiers.urls")),
     path("catalog/", include("egov.catalog.urls")),

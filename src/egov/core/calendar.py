@@ -39,8 +39,8 @@ _MAX_SCAN_DAYS = 3 * 366
 
 
 @lru_cache(maxsize=64)
-def national_days(year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
-    """Public holidays of ``year`` and the Saturdays/Sundays worked in exchange for a moved day off."""
+def _national_year(year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    """The days off listed under ``year`` and the days worked in exchange for them (in any year)."""
     vn = holidays.country_holidays("VN", years=year, language="en_US")
     days_off = frozenset(vn.keys())
     worked: set[dt.date] = set()
@@ -49,6 +49,23 @@ def national_days(year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
             month, day, yr = (int(g) for g in match.groups())
             worked.add(dt.date(yr, month, day))
     return days_off, frozenset(worked)
+
+
+@lru_cache(maxsize=64)
+def national_days(year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    """Public holidays of ``year`` and the Saturdays/Sundays of ``year`` worked in exchange for a moved day off.
+
+    A swap can cross New Year: 02/01/2015 was taken off in exchange for Saturday 27/12/2014, and
+    31/12/2018 for Saturday 05/01/2019, so the neighbouring years' substitutions are read too.
+    """
+    days_off = _national_year(year)[0]
+    worked = frozenset(
+        day
+        for other in range(max(dt.MINYEAR, year - 1), min(dt.MAXYEAR, year + 1) + 1)
+        for day in _national_year(other)[1]
+        if day.year == year
+    )
+    return days_off, worked
 
 
 @dataclass(frozen=True)
@@ -115,9 +132,13 @@ class WorkingCalendar:
 
     # ---- receipt ----------------------------------------------------------------------------
     def receipt_day(self, received_at: dt.datetime) -> dt.date:
-        """The day a dossier counts as received: after the cut-off or on a day off, the next working day."""
+        """The day a dossier counts as received: after the cut-off (or the day's close, if earlier) or on a
+        day off, the next working day (Decree 61/2018 art. 18.2-3)."""
         local = _local(received_at)
-        if self.is_working_day(local.date()) and local.time() < self.cutoff:
+        periods = self.periods(local.date())
+        # On a morning-only day the office closes before the cut-off; a dossier received after the
+        # close would otherwise be "due today" at a time already past.
+        if periods and local.time() < min(self.cutoff, periods[-1][1]):
             return local.date()
         return self.next_working_day(local.date())
 
@@ -138,7 +159,9 @@ class WorkingCalendar:
             for _ in range(whole):
                 day = self.next_working_day(day)
             if fraction:
-                return self.add_working_hours(self.opening_of(self.next_working_day(day)), fraction * self.hours_per_day())
+                return self.add_working_hours(
+                    self.opening_of(self.next_working_day(day)), fraction * self.hours_per_day()
+                )
             return self.close_of(day)
         if unit == TimeUnit.DAYS:
             if fraction:
@@ -203,6 +226,8 @@ def _local(moment: dt.datetime) -> dt.datetime:
 _CACHE_SECONDS = 30.0
 _cache: dict[int | None, tuple[float, WorkingCalendar]] = {}
 _cache_lock = threading.Lock()
+# Bumped by every invalidation, so a snapshot loaded before a change is not stored after it.
+_generation = 0
 
 
 def get_calendar(calendar_id: int | None = None) -> WorkingCalendar:
@@ -216,14 +241,18 @@ def get_calendar(calendar_id: int | None = None) -> WorkingCalendar:
         hit = _cache.get(calendar_id)
         if hit and now - hit[0] < _CACHE_SECONDS:
             return hit[1]
+        generation = _generation
     snapshot = _load(calendar_id)
     with _cache_lock:
-        _cache[calendar_id] = (now, snapshot)
+        if generation == _generation:
+            _cache[calendar_id] = (now, snapshot)
     return snapshot
 
 
 def invalidate_calendar_cache() -> None:
+    global _generation
     with _cache_lock:
+        _generation += 1
         _cache.clear()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +30,11 @@ class AdministrativeUnit(models.Model):
     division_type = models.CharField(_("loại đơn vị"), max_length=40, blank=True)
     codename = models.CharField(_("tên không dấu"), max_length=200, blank=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("đơn vị cấp trên"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("đơn vị cấp trên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     valid_from = models.DateField(_("hiệu lực từ"), default=dt.date(2025, 7, 1))
@@ -57,7 +62,11 @@ class Agency(models.Model):
     level = models.CharField(_("cấp"), max_length=20, choices=AgencyLevel.choices)
     kind = models.CharField(_("loại cơ quan"), max_length=30, choices=AgencyKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("cơ quan cấp trên"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("cơ quan cấp trên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     administrative_unit = models.ForeignKey(
@@ -80,7 +89,9 @@ class Agency(models.Model):
 class Department(models.Model):
     """A unit inside an agency (phòng, ban), e.g. the civil-status section of a commune."""
 
-    agency = models.ForeignKey(Agency, verbose_name=_("cơ quan"), on_delete=models.CASCADE, related_name="departments")
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("cơ quan"), on_delete=models.CASCADE, related_name="departments"
+    )
     name = models.CharField(_("tên phòng ban"), max_length=255)
     abbreviation = models.CharField(_("viết tắt"), max_length=30, blank=True)
 
@@ -103,14 +114,28 @@ class Calendar(models.Model):
     afternoon_start = models.TimeField(_("bắt đầu buổi chiều"), default=dt.time(13, 0))
     afternoon_end = models.TimeField(_("kết thúc buổi chiều"), default=dt.time(17, 0))
     saturday_morning = models.BooleanField(
-        _("làm việc sáng thứ Bảy"), default=False,
+        _("làm việc sáng thứ Bảy"),
+        default=False,
         help_text=_("Bộ phận một cửa tiếp nhận và giải quyết hồ sơ vào sáng thứ Bảy."),
     )
     cutoff = models.TimeField(
-        _("giờ chốt tiếp nhận"), default=dt.time(15, 0),
-        help_text=_("Hồ sơ nhận sau giờ này được tính từ ngày làm việc tiếp theo (Nghị định 61/2018, Điều 18)."),
+        _("giờ chốt tiếp nhận"),
+        default=dt.time(15, 0),
+        help_text=_(
+            "Hồ sơ nhận sau giờ này được tính từ ngày làm việc tiếp theo (Nghị định 61/2018, Điều 18)."
+        ),
     )
     use_national_holidays = models.BooleanField(_("áp dụng ngày lễ quốc gia"), default=True)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), null=True, blank=True, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người cập nhật"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("lịch làm việc")
@@ -123,10 +148,22 @@ class Calendar(models.Model):
 class CalendarDay(models.Model):
     """An override decided by an authority: an extra holiday, a compensatory working day, a Saturday morning."""
 
-    calendar = models.ForeignKey(Calendar, verbose_name=_("lịch"), on_delete=models.CASCADE, related_name="days")
+    calendar = models.ForeignKey(
+        Calendar, verbose_name=_("lịch"), on_delete=models.CASCADE, related_name="days"
+    )
     date = models.DateField(_("ngày"))
     kind = models.CharField(_("loại"), max_length=20, choices=CalendarDayKind.choices)
     note = models.CharField(_("căn cứ, ghi chú"), max_length=255, blank=True)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), null=True, blank=True, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người cập nhật"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("ngày điều chỉnh")
