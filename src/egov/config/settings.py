@@ -140,10 +140,14 @@ AXES_FAILURE_LIMIT = int(os.environ.get("EGOV_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The log-in page with a Vietnamese explanation instead of axes' English text.
+AXES_LOCKOUT_CALLABLE = "egov.accounts.views.lockout_response"
 AXES_ENABLED = not TESTING or env_bool("EGOV_AXES_IN_TESTS")
 
 LANGUAGE_CODE = "vi"
-LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
+# Only Vietnamese until an English catalog exists: a browser asking for English would otherwise get
+# Django's own messages in English on Vietnamese pages.
+LANGUAGES = [("vi", _("Tiếng Việt"))]
 LOCALE_PATHS = [SRC_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
@@ -151,6 +155,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Our own stylesheet and script live in src/egov/static (not inside an app).
+STATICFILES_DIRS = [SRC_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("EGOV_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
@@ -221,3 +227,6 @@ if TESTING:
 
 # Exposes /bench/bare, the baseline view the benchmarks in bench/ compare against. Never in production.
 EGOV_BENCH = env_bool("EGOV_BENCH")
+
+# Name shown next to the account in authenticator apps.
+OTP_TOTP_ISSUER = "egov"
