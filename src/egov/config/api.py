@@ -54,11 +54,15 @@ def _register_routers() -> None:
     from egov.core.api import router as core_router
     from egov.dashboards.api import router as stats_router
     from egov.dossiers.api import router as dossier_router
+    from egov.population.api import router as population_router
+    from egov.signing.api import router as signing_router
 
     api.add_router("/calendar", core_router)
     api.add_router("/procedures", catalog_router)
     api.add_router("/dossiers", dossier_router)
     api.add_router("/stats", stats_router)
+    api.add_router("/population", population_router)
+    api.add_router("/verify", signing_router)
 
 
 _register_routers()

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "egov.catalog",
     "egov.dossiers",
     "egov.notifications",
+    "egov.population",
+    "egov.signing",
     "egov.dashboards",
     "egov.portal",
 ]

@@ -14,6 +14,8 @@ urlpatterns = [
     path("catalog/", include("egov.catalog.urls")),
     path("stats/", include("egov.dashboards.urls")),
     path("notifications/", include("egov.notifications.urls")),
+    path("population/", include("egov.population.urls")),
+    path("verify/", include("egov.signing.urls")),
     path("", include("egov.portal.urls")),
 ]
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PopulationConfig(AppConfig):
+    name = "egov.population"
+    label = "population"
