@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "dashboards"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.agency_stats_page, name="agency_stats"),
+    path("export.xlsx", views.agency_stats_export, name="agency_stats_export"),
+]
