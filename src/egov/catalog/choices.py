@@ -24,3 +24,23 @@ class DocumentForm(models.TextChoices):
     COPY = "copy", _("Bản sao")
     ORIGINAL_OR_COPY = "original_or_copy", _("Bản chính hoặc bản sao")
     ELECTRONIC = "electronic", _("Bản điện tử")
+
+
+class CodeSource(models.TextChoices):
+    """Where a procedure code comes from (reference §3.1)."""
+
+    NATIONAL = "national", _("Mã quốc gia")
+    PROVINCIAL_VARIANT = "provincial variant", _("Mã quốc gia kèm hậu tố mã tỉnh")
+    PROVINCIAL_PLACEHOLDER = "provincial placeholder", _("Mã tạm của tỉnh (chưa có mã quốc gia)")
+
+
+class OfferingAgencyKind(models.TextChoices):
+    """The kind of agency that offers a procedure, used to create offerings for a province's agencies."""
+
+    COMMUNE_COMMITTEE = "commune_committee", _("Ủy ban nhân dân cấp xã")
+    COMMUNE_POLICE = "commune_police", _("Công an cấp xã")
+    PROVINCE_JUSTICE = "province_justice", _("Sở Tư pháp")
+    PROVINCE_POLICE = "province_police", _("Công an cấp tỉnh")
+    PROVINCE_CONSTRUCTION = "province_construction", _("Sở Xây dựng")
+    PROVINCE_NATURAL_RESOURCES = "province_natural_resources", _("Sở Nông nghiệp và Môi trường (đất đai)")
+    SERVICE_CENTRE = "service_centre", _("Trung tâm Phục vụ hành chính công")

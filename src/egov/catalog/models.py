@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from egov.accounts.choices import Role
 from egov.core.choices import TimeUnit
 
-from .choices import DocumentForm, GovernmentLevel, OnlineLevel
+from .choices import CodeSource, DocumentForm, GovernmentLevel, OnlineLevel
 
 
 class Field(models.Model):
@@ -37,10 +37,14 @@ procedure_code_validator = RegexValidator(
 class Procedure(models.Model):
     """An administrative procedure (thủ tục hành chính) as published in the national database."""
 
-    code = models.CharField(_("mã thủ tục"), max_length=40, unique=True, validators=[procedure_code_validator])
+    code = models.CharField(
+        _("mã thủ tục"), max_length=40, unique=True, validators=[procedure_code_validator]
+    )
     name = models.CharField(_("tên thủ tục"), max_length=500)
     search_text = models.TextField(_("chuỗi tìm kiếm"), editable=False, default="")
-    field = models.ForeignKey(Field, verbose_name=_("lĩnh vực"), on_delete=models.PROTECT, related_name="procedures")
+    field = models.ForeignKey(
+        Field, verbose_name=_("lĩnh vực"), on_delete=models.PROTECT, related_name="procedures"
+    )
     level = models.CharField(_("cấp thực hiện"), max_length=20, choices=GovernmentLevel.choices)
     implementing_agency = models.CharField(_("cơ quan thực hiện"), max_length=255)
     processing_amount = models.DecimalField(
@@ -56,6 +60,24 @@ class Procedure(models.Model):
     conditions = models.TextField(_("yêu cầu, điều kiện"), blank=True)
     applicants = models.CharField(_("đối tượng thực hiện"), max_length=255, blank=True)
     form_schema = models.JSONField(_("biểu mẫu điện tử"), default=dict, blank=True)
+    offered_by = models.JSONField(
+        _("loại cơ quan tiếp nhận"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Loại cơ quan áp dụng thủ tục (xem OfferingAgencyKind), để tạo thủ tục tại từng cơ quan."
+        ),
+    )
+    code_source = models.CharField(
+        _("nguồn mã thủ tục"), max_length=30, choices=CodeSource.choices, default=CodeSource.NATIONAL
+    )
+    data_note = models.TextField(
+        _("ghi chú về số liệu"),
+        blank=True,
+        help_text=_(
+            "Giá trị chưa được xác nhận trong văn bản gốc và cần đối chiếu Cơ sở dữ liệu quốc gia về TTHC."
+        ),
+    )
     is_active = models.BooleanField(_("đang áp dụng"), default=True)
     updated_at = models.DateTimeField(_("cập nhật"), auto_now=True)
 
@@ -80,7 +102,9 @@ class RequiredDocument(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("thứ tự"), default=1)
     name = models.CharField(_("tên giấy tờ"), max_length=500)
-    form = models.CharField(_("hình thức"), max_length=20, choices=DocumentForm.choices, default=DocumentForm.ORIGINAL)
+    form = models.CharField(
+        _("hình thức"), max_length=20, choices=DocumentForm.choices, default=DocumentForm.ORIGINAL
+    )
     quantity = models.PositiveSmallIntegerField(_("số lượng"), default=1)
     mandatory = models.BooleanField(_("bắt buộc"), default=True)
     template_name = models.CharField(_("mẫu đơn, tờ khai"), max_length=200, blank=True)
@@ -118,11 +142,15 @@ class ProcessStep(models.Model):
     The step marked ``is_decision`` is where a leader approves or denies.
     """
 
-    template = models.ForeignKey(ProcessTemplate, verbose_name=_("quy trình"), on_delete=models.CASCADE, related_name="steps")
+    template = models.ForeignKey(
+        ProcessTemplate, verbose_name=_("quy trình"), on_delete=models.CASCADE, related_name="steps"
+    )
     position = models.PositiveSmallIntegerField(_("thứ tự"))
     name = models.CharField(_("tên bước"), max_length=255)
     role = models.CharField(_("vai trò thực hiện"), max_length=20, choices=Role.choices)
-    amount = models.DecimalField(_("thời gian"), max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    amount = models.DecimalField(
+        _("thời gian"), max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
     is_decision = models.BooleanField(_("bước phê duyệt"), default=False)
 
     class Meta:
@@ -138,8 +166,12 @@ class ProcessStep(models.Model):
 class ProcedureOffering(models.Model):
     """Which agency offers a procedure, with which process and any local time or fee (Circular 250/2016)."""
 
-    procedure = models.ForeignKey(Procedure, verbose_name=_("thủ tục"), on_delete=models.CASCADE, related_name="offerings")
-    agency = models.ForeignKey("core.Agency", verbose_name=_("cơ quan"), on_delete=models.PROTECT, related_name="offerings")
+    procedure = models.ForeignKey(
+        Procedure, verbose_name=_("thủ tục"), on_delete=models.CASCADE, related_name="offerings"
+    )
+    agency = models.ForeignKey(
+        "core.Agency", verbose_name=_("cơ quan"), on_delete=models.PROTECT, related_name="offerings"
+    )
     process_template = models.ForeignKey(
         ProcessTemplate, verbose_name=_("quy trình"), on_delete=models.PROTECT, related_name="offerings"
     )
@@ -150,7 +182,9 @@ class ProcedureOffering(models.Model):
     class Meta:
         verbose_name = _("thủ tục áp dụng tại cơ quan")
         verbose_name_plural = _("thủ tục áp dụng tại cơ quan")
-        constraints = [models.UniqueConstraint(fields=["procedure", "agency"], name="one_offering_per_agency")]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "agency"], name="one_offering_per_agency")
+        ]
 
     def __str__(self) -> str:
         return f"{self.procedure.code} @ {self.agency}"
