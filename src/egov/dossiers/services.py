@@ -765,8 +765,12 @@ def dossier_consult(
 @transaction.atomic
 def dossier_answer_consultation(*, consultation: Consultation, actor, answer: str) -> Dossier:
     dossier = _lock(consultation.dossier)
-    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
     check(DossierAction.ANSWER_CONSULTATION, dossier.status)
+    consultation = (
+        Consultation.objects.select_for_update().filter(pk=consultation.pk, dossier=dossier).first()
+    )
+    if consultation is None:
+        raise NotFound(_("Không có yêu cầu xin ý kiến này."))
     _require_role(actor, consultation.agency_id, Role.SPECIALIST, Role.LEADER)
     if consultation.answered_at:
         raise TransitionNotAllowed(_("Cơ quan đã trả lời xin ý kiến này."))
