@@ -147,7 +147,9 @@ def reception(request: HttpRequest) -> HttpResponse:
     if not user_agency_ids(request.user, [Role.RECEPTION]):
         raise PermissionDenied
     offerings = _reception_offerings(request.user)
-    raw_offering = request.POST.get("offering") or request.GET.get("offering") or ""
+    # "Tìm thủ tục" only narrows the list: an option pre-selected by the type-to-filter script is not a choice.
+    searching = request.method == "GET" and "search" in request.GET
+    raw_offering = request.POST.get("offering") or ("" if searching else request.GET.get("offering")) or ""
     offering = offerings.filter(pk=raw_offering).first() if raw_offering.isdigit() else None
 
     if offering is None:
