@@ -53,7 +53,9 @@ def _register_routers() -> None:
     from egov.catalog.api import router as catalog_router
     from egov.core.api import router as core_router
     from egov.dashboards.api import router as stats_router
+    from egov.documents.api import router as documents_router
     from egov.dossiers.api import router as dossier_router
+    from egov.payments.api import router as payments_router
     from egov.population.api import router as population_router
     from egov.signing.api import router as signing_router
 
@@ -63,6 +65,8 @@ def _register_routers() -> None:
     api.add_router("/stats", stats_router)
     api.add_router("/population", population_router)
     api.add_router("/verify", signing_router)
+    api.add_router("/documents", documents_router)
+    api.add_router("/payments", payments_router)
 
 
 _register_routers()

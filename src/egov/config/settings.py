@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "egov.notifications",
     "egov.population",
     "egov.signing",
+    "egov.documents",
+    "egov.payments",
     "egov.dashboards",
     "egov.portal",
 ]

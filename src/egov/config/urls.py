@@ -16,6 +16,8 @@ urlpatterns = [
     path("notifications/", include("egov.notifications.urls")),
     path("population/", include("egov.population.urls")),
     path("verify/", include("egov.signing.urls")),
+    path("documents/", include("egov.documents.urls")),
+    path("payments/", include("egov.payments.urls")),
     path("", include("egov.portal.urls")),
 ]
 
