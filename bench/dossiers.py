@@ -43,22 +43,44 @@ def free_port() -> int:
 def server_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        EGOV_SECRET_KEY=secrets.token_urlsafe(50), EGOV_BENCH="1", EGOV_DEBUG="0", EGOV_TESTING="0",
-        EGOV_ALLOWED_HOSTS="127.0.0.1,localhost", EGOV_CONN_MAX_AGE="600", EGOV_LOG_LEVEL="WARNING",
-        EGOV_SECURE_COOKIES="0", PYTHONPATH=str(ROOT / "src"), DJANGO_SETTINGS_MODULE="egov.config.settings",
+        EGOV_SECRET_KEY=secrets.token_urlsafe(50),
+        EGOV_BENCH="1",
+        EGOV_DEBUG="0",
+        EGOV_TESTING="0",
+        EGOV_ALLOWED_HOSTS="127.0.0.1,localhost",
+        EGOV_CONN_MAX_AGE="600",
+        EGOV_LOG_LEVEL="WARNING",
+        EGOV_SECURE_COOKIES="0",
+        PYTHONPATH=str(ROOT / "src"),
+        DJANGO_SETTINGS_MODULE="egov.config.settings",
         EGOV_VAR_DIR=str(OUT / "var"),
     )
     return env
 
 
 def manage(*args: str, env: dict[str, str], stdin: str | None = None) -> None:
-    subprocess.run([PY, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT, input=stdin, text=True)
+    subprocess.run(
+        [PY, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT, input=stdin, text=True
+    )
 
 
 def wrk(url: str, script: str, env: dict[str, str]) -> dict:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "5s", "-s", str(BENCH / script), url],
-        env=env, check=True, capture_output=True, text=True,
+        [
+            "wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{SECONDS}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(BENCH / script),
+            url,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     line = next(line for line in out.splitlines() if line.startswith("EGOV_RESULT "))
     result = json.loads(line.split(" ", 1)[1])
@@ -71,7 +93,14 @@ def count(env: dict[str, str], sql: str) -> int:
         "from django.db import connection\n"
         f"c = connection.cursor(); c.execute({sql!r}); print('COUNT', c.fetchone()[0])\n"
     )
-    out = subprocess.run([PY, str(ROOT / "manage.py"), "shell", "-c", code], env=env, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    out = subprocess.run(
+        [PY, str(ROOT / "manage.py"), "shell", "-c", code],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
     return int(next(line for line in out.splitlines() if line.startswith("COUNT")).split()[1])
 
 
@@ -89,17 +118,38 @@ def main() -> int:
     manage("shell", "-c", (BENCH / "seed_dossiers.py").read_text(), env=env)
     seeded_in = time.monotonic() - started
     context = json.loads((OUT / "context.json").read_text())
-    body = json.dumps({
-        "procedure_code": context["procedure_code"], "agency_code": context["agency_code"],
-        "applicant": {"name": "Nguyễn Thị Hoa", "id_number": "025190001234", "phone": "0912345678", "email": "hoa@example.vn",
-                      "address": "Phường Việt Trì, tỉnh Phú Thọ"},
-        "documents": [{"required_document_id": pk, "quantity": 1} for pk in context["required"]],
-    }, ensure_ascii=False)
+    body = json.dumps(
+        {
+            "procedure_code": context["procedure_code"],
+            "agency_code": context["agency_code"],
+            "applicant": {
+                "name": "Nguyễn Thị Hoa",
+                "id_number": "025190001234",
+                "phone": "0912345678",
+                "email": "hoa@example.vn",
+                "address": "Phường Việt Trì, tỉnh Phú Thọ",
+            },
+            "documents": [{"required_document_id": pk, "quantity": 1} for pk in context["required"]],
+        },
+        ensure_ascii=False,
+    )
 
     port = free_port()
     server = subprocess.Popen(
-        [PY, "-m", "gunicorn", "egov.config.wsgi", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-        env=env, cwd=ROOT,
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "egov.config.wsgi",
+            "-w",
+            str(WORKERS),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -109,10 +159,21 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.2)
-        wrk_env = dict(os.environ, BENCH_DIR=str(BENCH), BENCH_CODES=str(OUT / "codes.txt"), BENCH_TOKEN=context["token"], BENCH_BODY=body)
+        wrk_env = dict(
+            os.environ,
+            BENCH_DIR=str(BENCH),
+            BENCH_CODES=str(OUT / "codes.txt"),
+            BENCH_TOKEN=context["token"],
+            BENCH_BODY=body,
+        )
         # Warm up every worker's connection and caches.
         for path, script in (("/bench/bare", "get.lua"), ("/", "status.lua")):
-            subprocess.run(["wrk", "-t2", "-c8", "-d2s", "-s", str(BENCH / script), base + path], env=wrk_env, capture_output=True, check=True)
+            subprocess.run(
+                ["wrk", "-t2", "-c8", "-d2s", "-s", str(BENCH / script), base + path],
+                env=wrk_env,
+                capture_output=True,
+                check=True,
+            )
         before = count(env, "select count(*) from dossiers_dossier")
         events_before = count(env, "select count(*) from dossiers_dossierevent")
         runs: dict[str, list[dict]] = {"bare": [], "status": [], "receive": []}
@@ -124,7 +185,9 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=30)
 
-    acknowledged = sum(r["requests"] - r["errors_status"] - r["errors_read"] - r["errors_timeout"] for r in runs["receive"])
+    acknowledged = sum(
+        r["requests"] - r["errors_status"] - r["errors_read"] - r["errors_timeout"] for r in runs["receive"]
+    )
     created = count(env, "select count(*) from dossiers_dossier") - before
     receive_events = count(env, "select count(*) from dossiers_dossierevent") - events_before
 
@@ -133,8 +196,15 @@ def main() -> int:
 
     bare = median("bare", "rps")
     summary = {
-        "scale": {"existing_dossiers": context["dossiers"], "seconds_per_run": SECONDS, "rounds": ROUNDS,
-                  "connections": CONNECTIONS, "gunicorn_workers": WORKERS, "cpus": os.cpu_count(), "seed_seconds": round(seeded_in, 1)},
+        "scale": {
+            "existing_dossiers": context["dossiers"],
+            "seconds_per_run": SECONDS,
+            "rounds": ROUNDS,
+            "connections": CONNECTIONS,
+            "gunicorn_workers": WORKERS,
+            "cpus": os.cpu_count(),
+            "seed_seconds": round(seeded_in, 1),
+        },
         "bare_rps": round(bare, 1),
         "status_rps": round(median("status", "rps"), 1),
         "status_ratio": round(median("status", "rps") / bare, 3),
@@ -142,7 +212,9 @@ def main() -> int:
         "receive_rps": round(median("receive", "rps"), 1),
         "receive_ratio": round(median("receive", "rps") / bare, 3),
         "receive_p95_ms": round(median("receive", "p95_us") / 1000, 1),
-        "receive_errors": sum(r["errors_status"] + r["errors_connect"] + r["errors_timeout"] for r in runs["receive"]),
+        "receive_errors": sum(
+            r["errors_status"] + r["errors_connect"] + r["errors_timeout"] for r in runs["receive"]
+        ),
         "receive_acknowledged": acknowledged,
         "receive_created": created,
         "receive_events_written": receive_events,

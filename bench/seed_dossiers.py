@@ -38,7 +38,12 @@ steps = list(offering.process_template.steps.order_by("position"))
 start = timezone.now() - dt.timedelta(days=400)
 batch = 5000
 codes_sample: list[str] = []
-statuses = [DossierStatus.PROCESSING, DossierStatus.RETURNED, DossierStatus.RETURNED, DossierStatus.RESULT_READY]
+statuses = [
+    DossierStatus.PROCESSING,
+    DossierStatus.RETURNED,
+    DossierStatus.RETURNED,
+    DossierStatus.RESULT_READY,
+]
 for offset in range(0, N, batch):
     with transaction.atomic():
         dossiers = []
@@ -47,23 +52,58 @@ for offset in range(0, N, batch):
             day = received.strftime("%y%m%d")
             dossiers.append(
                 Dossier(
-                    code=f"{agency.code}-{day}-B{i:06d}", offering=offering, procedure=offering.procedure, agency=agency,
-                    status=statuses[i % len(statuses)], channel=Channel.COUNTER if i % 3 else Channel.ONLINE,
-                    applicant_name=f"Nguyễn Văn {i}", applicant_id_number=f"025{i:09d}", processing_amount=7,
-                    processing_unit="working_days", submitted_at=received, received_at=received, clock_started_at=received,
-                    due_at=received + dt.timedelta(days=9), register_number=i + 1,
+                    code=f"{agency.code}-{day}-B{i:06d}",
+                    offering=offering,
+                    procedure=offering.procedure,
+                    agency=agency,
+                    status=statuses[i % len(statuses)],
+                    channel=Channel.COUNTER if i % 3 else Channel.ONLINE,
+                    applicant_name=f"Nguyễn Văn {i}",
+                    applicant_id_number=f"025{i:09d}",
+                    processing_amount=7,
+                    processing_unit="working_days",
+                    submitted_at=received,
+                    received_at=received,
+                    clock_started_at=received,
+                    due_at=received + dt.timedelta(days=9),
+                    register_number=i + 1,
                 )
             )
         Dossier.objects.bulk_create(dossiers)
         events, tasks = [], []
         for d in dossiers:
-            events.append(DossierEvent(dossier=d, action=DossierAction.RECEIVE, from_status="", to_status=DossierStatus.PROCESSING,
-                                       created_at=d.received_at, actor=reception))
-            events.append(DossierEvent(dossier=d, action=DossierAction.COMPLETE_STEP, from_status=DossierStatus.PROCESSING,
-                                       to_status=DossierStatus.PROCESSING, created_at=d.received_at + dt.timedelta(hours=3),
-                                       data={"to_step": steps[2].name}))
-            tasks.append(DossierTask(dossier=d, step=steps[1], position=2, name=steps[1].name, role=Role.SPECIALIST,
-                                     agency=agency, started_at=d.received_at, due_at=d.due_at))
+            events.append(
+                DossierEvent(
+                    dossier=d,
+                    action=DossierAction.RECEIVE,
+                    from_status="",
+                    to_status=DossierStatus.PROCESSING,
+                    created_at=d.received_at,
+                    actor=reception,
+                )
+            )
+            events.append(
+                DossierEvent(
+                    dossier=d,
+                    action=DossierAction.COMPLETE_STEP,
+                    from_status=DossierStatus.PROCESSING,
+                    to_status=DossierStatus.PROCESSING,
+                    created_at=d.received_at + dt.timedelta(hours=3),
+                    data={"to_step": steps[2].name},
+                )
+            )
+            tasks.append(
+                DossierTask(
+                    dossier=d,
+                    step=steps[1],
+                    position=2,
+                    name=steps[1].name,
+                    role=Role.SPECIALIST,
+                    agency=agency,
+                    started_at=d.received_at,
+                    due_at=d.due_at,
+                )
+            )
         DossierEvent.objects.bulk_create(events)
         DossierTask.objects.bulk_create(tasks)
         codes_sample.extend(random.sample([d.code for d in dossiers], min(200, len(dossiers))))
@@ -75,7 +115,14 @@ if connection.vendor == "postgresql":
 
 (OUT / "codes.txt").write_text("\n".join(codes_sample) + "\n")
 required = list(offering.procedure.required_documents.filter(mandatory=True).values_list("pk", flat=True))
-(OUT / "context.json").write_text(json.dumps({
-    "token": token, "procedure_code": offering.procedure.code, "agency_code": agency.code, "required": required,
-    "dossiers": Dossier.objects.count(),
-}))
+(OUT / "context.json").write_text(
+    json.dumps(
+        {
+            "token": token,
+            "procedure_code": offering.procedure.code,
+            "agency_code": agency.code,
+            "required": required,
+            "dossiers": Dossier.objects.count(),
+        }
+    )
+)

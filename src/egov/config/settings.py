@@ -40,6 +40,8 @@ if not _secret:
     # Development only: a fresh random key per process start; sessions do not survive restarts.
     _secret = secrets.token_urlsafe(50)
 SECRET_KEY = _secret
+# Old keys still accepted while a rotated key takes over (comma-separated).
+SECRET_KEY_FALLBACKS = [k for k in os.environ.get("EGOV_SECRET_KEY_FALLBACKS", "").split(",") if k]
 
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("EGOV_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
@@ -62,6 +64,8 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    # django-ninja's bundled static files: /api/v1/docs serves Swagger UI locally, not from a CDN.
+    "ninja",
     "egov.core",
     "egov.accounts",
     "egov.catalog",
