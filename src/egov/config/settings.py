@@ -203,6 +203,8 @@ EMAIL_HOST_USER = os.environ.get("EGOV_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EGOV_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EGOV_EMAIL_USE_TLS")
 EMAIL_TIMEOUT = 10
+# SMS: a carrier adapter in production; the development backend writes messages to the log.
+EGOV_SMS_BACKEND = os.environ.get("EGOV_SMS_BACKEND", "egov.notifications.adapters.sms.LogSmsBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("EGOV_DEFAULT_FROM_EMAIL", "egov <no-reply@egov.local>")
 
 SESSION_COOKIE_HTTPONLY = True

@@ -25,7 +25,7 @@ from egov.core.choices import TimeUnit
 from egov.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from egov.core.models import Agency
 from egov.core.numbering import next_value
-from egov.notifications.services import email_queue, notify_users
+from egov.notifications.services import notify_citizen, notify_users
 
 from .choices import Channel, DocumentOrigin, DossierAction, DossierStatus, ReturnMethod
 from .models import Consultation, Dossier, DossierDocument, DossierEvent, DossierTask, SupplementRequest
@@ -180,23 +180,27 @@ def _fmt(moment: dt.datetime | None) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y") if moment else ""
 
 
-def _notify_applicant(dossier: Dossier, *, event: DossierEvent, title: str, body: str) -> None:
-    """Tell the applicant (account and/or e-mail) about ``event``; SMS comes with issue #3's adapter."""
-    key = f"dossier:{dossier.pk}:event:{event.pk}"
+def _notify_applicant(dossier: Dossier, *, event: DossierEvent, **context) -> None:
+    """Tell the applicant about ``event`` on every channel they gave: their account, e-mail and SMS
+    (Decree 61/2018 art. 17.2: notices by e-mail or SMS). Texts are the per-event templates in
+    ``notifications/templates/notifications/events/``."""
     url = f"/tra-cuu/?code={dossier.code}"
-    if dossier.applicant_user_id:
-        notify_users(
-            users=[dossier.applicant_user], event=event.action, key=key, title=title, body=body, url=url
-        )
-        if dossier.applicant_user.email == dossier.applicant_email:
-            return
-    if dossier.applicant_email:
-        email_queue(
-            to=dossier.applicant_email,
-            subject=title,
-            key=f"{key}:applicant",
-            body=f"{body}\n\n{settings.EGOV_PUBLIC_URL}{url}",
-        )
+    context.update(
+        code=dossier.code,
+        procedure=dossier.procedure.name,
+        agency=dossier.agency.name,
+        status=DossierStatus(event.to_status).label,
+        url=f"{settings.EGOV_PUBLIC_URL}{url}",
+    )
+    notify_citizen(
+        event=event.action,
+        key=f"dossier:{dossier.pk}:event:{event.pk}",
+        context=context,
+        user=dossier.applicant_user if dossier.applicant_user_id else None,
+        email=dossier.applicant_email,
+        phone=dossier.applicant_phone,
+        url=url,
+    )
 
 
 def _store_documents(
@@ -400,13 +404,7 @@ def dossier_submit(
         body=dossier.procedure.name,
         url=f"/one-stop/{dossier.code}/",
     )
-    _notify_applicant(
-        dossier,
-        event=event,
-        title=_("Đã nộp hồ sơ %(code)s") % {"code": dossier.code},
-        body=_("Hồ sơ “%(p)s” đã được gửi tới %(a)s và đang chờ tiếp nhận.")
-        % {"p": dossier.procedure.name, "a": dossier.agency.name},
-    )
+    _notify_applicant(dossier, event=event)
     return dossier
 
 
@@ -478,12 +476,7 @@ def _receive(dossier: Dossier, *, actor, at: dt.datetime, next_assignee, note: s
         ]
     )
     _begin_processing(dossier, actor=actor, at=at, next_assignee=next_assignee, note=note)
-    _notify_applicant(
-        dossier,
-        event=event,
-        title=_("Đã tiếp nhận hồ sơ %(code)s") % {"code": dossier.code},
-        body=_("Ngày hẹn trả kết quả: %(due)s.") % {"due": _fmt(dossier.due_at)},
-    )
+    _notify_applicant(dossier, event=event, due=_fmt(dossier.due_at))
     return dossier
 
 
@@ -537,12 +530,7 @@ def dossier_request_supplement(*, dossier: Dossier, actor, items: Iterable[str],
         note=reason,
         data={"items": items},
     )
-    _notify_applicant(
-        dossier,
-        event=event,
-        title=_("Hồ sơ %(code)s cần bổ sung") % {"code": dossier.code},
-        body=_("Cần bổ sung: %(items)s. Lý do: %(reason)s") % {"items": "; ".join(items), "reason": reason},
-    )
+    _notify_applicant(dossier, event=event, items=items, reason=reason)
     return dossier
 
 
@@ -589,9 +577,6 @@ def dossier_supplement(
             .first()
         )
         _start_task(dossier, step, at=at, assignee=previous.assignee if previous else None)
-        body = _("Đã nhận hồ sơ bổ sung. Thời hạn giải quyết được tính lại; hẹn trả: %(due)s.") % {
-            "due": _fmt(dossier.due_at)
-        }
     else:
         event = transition(
             dossier,
@@ -601,7 +586,6 @@ def dossier_supplement(
             at=at,
             note=note,
         )
-        body = _("Đã nhận hồ sơ bổ sung, hồ sơ chờ tiếp nhận.")
         notify_users(
             users=officers_with_role(dossier.agency_id, Role.RECEPTION),
             event="dossier_supplemented",
@@ -610,7 +594,7 @@ def dossier_supplement(
             url=f"/one-stop/{dossier.code}/",
         )
     _notify_applicant(
-        dossier, event=event, title=_("Đã nhận bổ sung hồ sơ %(code)s") % {"code": dossier.code}, body=body
+        dossier, event=event, due=_fmt(dossier.due_at) if dossier.status == DossierStatus.PROCESSING else ""
     )
     return dossier
 
@@ -634,12 +618,7 @@ def dossier_refuse(*, dossier: Dossier, actor, reason: str) -> Dossier:
         note=reason,
     )
     dossier.save(update_fields=["status", "closed_at", "updated_at"])
-    _notify_applicant(
-        dossier,
-        event=event,
-        title=_("Hồ sơ %(code)s bị từ chối tiếp nhận") % {"code": dossier.code},
-        body=reason,
-    )
+    _notify_applicant(dossier, event=event, reason=reason)
     return dossier
 
 
@@ -819,12 +798,7 @@ def _decide(dossier: Dossier, *, actor, action: str, to: str, note: str, next_as
     if step is not None:
         _start_task(dossier, step, at=at, assignee=next_assignee, handed_over_by=actor)
     if to == DossierStatus.DENIED:
-        _notify_applicant(
-            dossier,
-            event=event,
-            title=_("Hồ sơ %(code)s không được giải quyết") % {"code": dossier.code},
-            body=_("Lý do: %(reason)s") % {"reason": note},
-        )
+        _notify_applicant(dossier, event=event, reason=note)
     return dossier
 
 
@@ -883,12 +857,7 @@ def dossier_mark_result_ready(*, dossier: Dossier, actor, result_file=None, note
     )
     dossier.save(update_fields=["status", "finished_at", "updated_at"])
     where = ReturnMethod(dossier.return_method).label
-    _notify_applicant(
-        dossier,
-        event=event,
-        title=_("Hồ sơ %(code)s đã có kết quả") % {"code": dossier.code},
-        body=_("Kết quả được trả theo hình thức: %(where)s.") % {"where": where},
-    )
+    _notify_applicant(dossier, event=event, where=where)
     return dossier
 
 
@@ -918,12 +887,7 @@ def dossier_return(*, dossier: Dossier, actor, method: str | None = None, note: 
         data={"method": dossier.return_method},
     )
     dossier.save(update_fields=["status", "return_method", "returned_at", "closed_at", "updated_at"])
-    _notify_applicant(
-        dossier,
-        event=event,
-        title=_("Đã trả kết quả hồ sơ %(code)s") % {"code": dossier.code},
-        body=_("Cảm ơn ông/bà đã sử dụng dịch vụ."),
-    )
+    _notify_applicant(dossier, event=event)
     return dossier
 
 
@@ -968,12 +932,7 @@ def dossier_apologize(*, dossier: Dossier, actor, reason: str, new_due_at: dt.da
         data={"old_due_at": dossier.due_at.isoformat(), "new_due_at": new_due_at.isoformat()},
     )
     dossier.save(update_fields=["rescheduled_due_at", "apology_reason", "updated_at"])
-    _notify_applicant(
-        dossier,
-        event=event,
-        title=_("Xin lỗi: hồ sơ %(code)s trả kết quả chậm") % {"code": dossier.code},
-        body=_("Lý do: %(reason)s. Ngày hẹn trả mới: %(due)s.") % {"reason": reason, "due": _fmt(new_due_at)},
-    )
+    _notify_applicant(dossier, event=event, reason=reason, new_due=_fmt(new_due_at))
     return dossier
 
 
@@ -1001,9 +960,7 @@ def dossier_withdraw(*, dossier: Dossier, actor, reason: str) -> Dossier:
         note=reason,
     )
     dossier.save(update_fields=["status", "closed_at", "updated_at"])
-    _notify_applicant(
-        dossier, event=event, title=_("Hồ sơ %(code)s đã được rút") % {"code": dossier.code}, body=reason
-    )
+    _notify_applicant(dossier, event=event, reason=reason)
     return dossier
 
 

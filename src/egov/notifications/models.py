@@ -55,3 +55,23 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject}"
+
+
+class OutboundSms(models.Model):
+    """A text message to send, queued like ``OutboundEmail`` (same transaction, sent once)."""
+
+    to = models.CharField(_("số điện thoại"), max_length=20)
+    body = models.CharField(_("nội dung"), max_length=480)
+    dedupe_key = models.CharField(_("khóa chống trùng"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("đã gửi"), null=True, blank=True)
+    provider_id = models.CharField(_("mã nhà mạng"), max_length=100, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("số lần gửi"), default=0)
+    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
+
+    class Meta:
+        verbose_name = _("tin nhắn SMS gửi đi")
+        verbose_name_plural = _("tin nhắn SMS gửi đi")
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.body[:40]}"

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import connection
 
-from .models import Notification, OutboundEmail
+from .models import Notification, OutboundEmail, OutboundSms
 
 
 def notify_users(
@@ -84,3 +84,61 @@ def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     return qs.update(read_at=timezone.now())
+
+
+_SMS_TABLE = OutboundSms._meta.db_table
+
+
+def sms_queue(*, to: str, body: str, key: str) -> int | None:
+    """Queue a text message in the current transaction; None when ``key`` was queued before."""
+    from django.utils import timezone
+
+    from .tasks import deliver_sms
+
+    to = "".join(ch for ch in (to or "") if ch.isdigit() or ch == "+")
+    if len(to) < 9:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO {_SMS_TABLE} ("to", body, dedupe_key, created_at, provider_id, attempts, last_error) '  # noqa: S608
+            "VALUES (%s, %s, %s, %s, '', 0, '') ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            [to[:20], body[:480], key[:200], timezone.now()],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    deliver_sms.enqueue(message_id=row[0])
+    return row[0]
+
+
+def render_event(event: str, context: dict) -> tuple[str, str, str]:
+    """Subject, e-mail body and SMS text of ``event`` from ``notifications/events/<event>_*.txt``.
+
+    Each event has its own Vietnamese templates an administrator can override in a template directory;
+    ``generic_*`` serves events without their own.
+    """
+    from django.template import TemplateDoesNotExist
+    from django.template.loader import render_to_string
+
+    def one(part: str) -> str:
+        try:
+            text = render_to_string(f"notifications/events/{event}_{part}.txt", context)
+        except TemplateDoesNotExist:
+            text = render_to_string(f"notifications/events/generic_{part}.txt", context)
+        return text.strip()
+
+    return one("subject"), one("body"), one("sms")
+
+
+def notify_citizen(
+    *, event: str, key: str, context: dict, user=None, email: str = "", phone: str = "", url: str = ""
+) -> None:
+    """Tell an applicant about ``event`` on every channel they have: in-app, e-mail and SMS, once per ``key``."""
+    subject, body, sms = render_event(event, context)
+    if user is not None:
+        notify_users(users=[user], event=event, key=key, title=subject, body=body, url=url, email=False)
+        email = email or user.email
+    if email:
+        email_queue(to=email, subject=subject, body=_with_link(body, url), key=f"{key}:email")
+    if phone:
+        sms_queue(to=phone, body=sms, key=f"{key}:sms")

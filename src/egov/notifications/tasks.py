@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from .models import OutboundEmail
+from .models import OutboundEmail, OutboundSms
 
 
 @task(queue_name="notifications")
@@ -35,6 +35,31 @@ def deliver_email(*, message_id: int) -> bool:
         else:
             message.sent_at = timezone.now()
             message.save(update_fields=["attempts", "sent_at"])
+    if error is not None:
+        raise error
+    return True
+
+
+@task(queue_name="notifications")
+def deliver_sms(*, message_id: int) -> bool:
+    """Send one queued SMS through the configured backend, once."""
+    from .adapters.sms import get_backend
+
+    error: Exception | None = None
+    with transaction.atomic():
+        message = OutboundSms.objects.select_for_update().filter(pk=message_id, sent_at__isnull=True).first()
+        if message is None:
+            return False
+        message.attempts += 1
+        try:
+            message.provider_id = get_backend().send(to=message.to, body=message.body)[:100]
+        except Exception as exc:  # recorded, then the task fails and may be retried
+            error = exc
+            message.last_error = str(exc)[:2000]
+            message.save(update_fields=["attempts", "last_error"])
+        else:
+            message.sent_at = timezone.now()
+            message.save(update_fields=["attempts", "sent_at", "provider_id"])
     if error is not None:
         raise error
     return True
