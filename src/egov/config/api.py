@@ -55,6 +55,7 @@ def _register_routers() -> None:
     from egov.dashboards.api import router as stats_router
     from egov.documents.api import router as documents_router
     from egov.dossiers.api import router as dossier_router
+    from egov.exchange.api import router as exchange_router
     from egov.payments.api import router as payments_router
     from egov.population.api import router as population_router
     from egov.signing.api import router as signing_router
@@ -67,6 +68,7 @@ def _register_routers() -> None:
     api.add_router("/verify", signing_router)
     api.add_router("/documents", documents_router)
     api.add_router("/payments", payments_router)
+    api.add_router("/exchange", exchange_router)
 
 
 _register_routers()

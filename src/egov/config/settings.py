@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "egov.signing",
     "egov.documents",
     "egov.payments",
+    "egov.exchange",
     "egov.dashboards",
     "egov.portal",
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("verify/", include("egov.signing.urls")),
     path("documents/", include("egov.documents.urls")),
     path("payments/", include("egov.payments.urls")),
+    path("exchange/", include("egov.exchange.urls")),
     path("", include("egov.portal.urls")),
 ]
 
