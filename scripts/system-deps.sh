@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages egov needs, only those missing. Safe to re-run.
 #
-#   scripts/system-deps.sh            tzdata, fonts (PDF), poppler-utils (PDF text checks), chromium (browser tests)
+#   scripts/system-deps.sh            tzdata, fonts (PDF), poppler-utils (PDF text checks, pdfsig), libnss3-tools (certutil: trust store for pdfsig), chromium (browser tests)
 #   scripts/system-deps.sh --ci       the same plus postgresql (throwaway test cluster) and python3-venv
 #   scripts/system-deps.sh --check    only report what is missing; never installs
 #
@@ -9,7 +9,7 @@
 # how to install it, and exits 0 so that `make install` still works on a developer's laptop.
 set -euo pipefail
 
-packages=(tzdata fonts-dejavu-core poppler-utils chromium)
+packages=(tzdata fonts-dejavu-core poppler-utils libnss3-tools chromium)
 check_only=0
 for arg in "$@"; do
     case "$arg" in

@@ -177,6 +177,12 @@ STORAGES = {
     },
 }
 
+# Digital signatures (egov.signing): the development CA's keys and CRLs and cached font subsets live
+# here, never in the repository. The passphrase encrypts every signing key at rest (PKCS#12 bundles,
+# CA keys); it must be set outside development (EGOV_DEBUG=1 and tests use a fixed development one).
+EGOV_SIGNING_DIR = Path(os.environ.get("EGOV_SIGNING_DIR", VAR_DIR / "signing"))
+EGOV_SIGNING_PASSPHRASE = os.environ.get("EGOV_SIGNING_PASSPHRASE", "")
+
 # Uploads: the limit a single attachment may have (bytes); checked by content in the services too.
 EGOV_MAX_UPLOAD_BYTES = int(os.environ.get("EGOV_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 # An API submission carries its files in base64 (4/3 larger), several per request.
@@ -226,7 +232,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("EGOV_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {"django.request": {"level": "ERROR"}, "pyhanko.sign.validation": {"level": "ERROR"}},
 }
 
 # Deadline scan: a dossier is "due soon" when fewer than this many working hours remain.
