@@ -238,6 +238,24 @@ LOGGING = {
 # Deadline scan: a dossier is "due soon" when fewer than this many working hours remain.
 EGOV_DUE_SOON_WORKING_HOURS = int(os.environ.get("EGOV_DUE_SOON_WORKING_HOURS", "8"))
 
+# Online fee payment (Decree 61/2018 art. 22) through VNPay 2.1.0 (reference/vn-standards.md §9.3): the
+# merchant terminal code, hash secret and pay-page URL come from the VNPay contract. Only in development,
+# in tests, or with the simulator turned on for a demo (EGOV_PAYMENT_SIMULATOR=1: anyone can then "pay"
+# for free) do they default to the built-in simulator at /payments/simulator/.
+EGOV_PAYMENT_SIMULATOR = env_bool("EGOV_PAYMENT_SIMULATOR")
+_simulated_payments = DEBUG or TESTING or EGOV_PAYMENT_SIMULATOR
+EGOV_VNPAY_TMN_CODE = os.environ.get("EGOV_VNPAY_TMN_CODE", "EGOVSIM1" if _simulated_payments else "")
+EGOV_VNPAY_HASH_SECRET = os.environ.get(
+    "EGOV_VNPAY_HASH_SECRET", "EGOVDEVONLYNOTASECRETSIMULATOR01" if _simulated_payments else ""
+)
+EGOV_VNPAY_URL = os.environ.get(
+    "EGOV_VNPAY_URL", "/payments/simulator/paymentv2/vpcpay.html" if _simulated_payments else ""
+)
+# Minutes a citizen has on the gateway's page (vnp_ExpireDate).
+EGOV_PAYMENT_EXPIRE_MINUTES = int(os.environ.get("EGOV_PAYMENT_EXPIRE_MINUTES", "15"))
+# Where the simulator sends its IPN (default EGOV_PUBLIC_URL + /payments/ipn); tests use the live server.
+EGOV_PAYMENT_SIMULATOR_IPN_URL = os.environ.get("EGOV_PAYMENT_SIMULATOR_IPN_URL", "")
+
 if TESTING:
     # Fast hashing keeps the suite quick; production keeps Django's PBKDF2 default.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -36,6 +36,7 @@ class DossierAction(models.TextChoices):
     APOLOGIZE = "apologize", _("Xin lỗi, hẹn lại ngày trả")
     WITHDRAW = "withdraw", _("Rút hồ sơ")
     OVERDUE = "overdue", _("Quá hạn")
+    PAY = "pay", _("Nộp phí, lệ phí")
 
 
 class Channel(models.TextChoices):

@@ -26,6 +26,8 @@ from egov.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, V
 from egov.core.models import Agency
 from egov.core.numbering import next_value
 from egov.notifications.services import notify_citizen, notify_users
+from egov.payments.amounts import format_vnd
+from egov.payments.selectors import dossier_is_paid, payment_required
 
 from .choices import Channel, DocumentOrigin, DossierAction, DossierStatus, ReturnMethod
 from .models import Consultation, Dossier, DossierDocument, DossierEvent, DossierTask, SupplementRequest
@@ -440,14 +442,49 @@ def dossier_receive_at_counter(
     return _receive(dossier, actor=actor, at=at, next_assignee=next_assignee, note="")
 
 
+def _require_paid(dossier: Dossier) -> None:
+    """An online dossier whose procedure carries a fee goes to processing only once the fee is paid
+    (Decree 61/2018 art. 22: paid online through the one-stop system); counter dossiers pay at the counter."""
+    if dossier.channel == Channel.ONLINE and payment_required(dossier) and not dossier_is_paid(dossier):
+        raise TransitionNotAllowed(
+            _(
+                "Hồ sơ %(code)s chưa nộp phí, lệ phí %(fee)s đồng: chỉ tiếp nhận sau khi người nộp đã thanh toán trực tuyến."
+            )
+            % {"code": dossier.code, "fee": format_vnd(dossier.fee)},
+            code="payment_required",
+        )
+
+
 @transaction.atomic
 def dossier_receive(*, dossier: Dossier, actor, next_assignee=None, note: str = "") -> Dossier:
-    """Accept an online dossier after checking it (Mẫu 01)."""
+    """Accept an online dossier after checking it (Mẫu 01); a fee due online must be paid first."""
     dossier = _lock(dossier)
     _require_role(actor, dossier.agency_id, Role.RECEPTION)
     check(DossierAction.RECEIVE, dossier.status)
     _require_complete(dossier)
+    _require_paid(dossier)
     return _receive(dossier, actor=actor, at=timezone.now(), next_assignee=next_assignee, note=note)
+
+
+@transaction.atomic
+def dossier_record_payment(*, dossier: Dossier, actor, payment) -> DossierEvent:
+    """The fee is paid: one line in the dossier's history, the status unchanged (Decree 61/2018 art. 22:
+    the payment proof goes with the dossier). Called through the payments app's ``payment_paid`` hook,
+    inside the transaction that confirms the payment."""
+    dossier = _lock(dossier)
+    return transition(
+        dossier,
+        action=DossierAction.PAY,
+        actor=actor,
+        note=_("Đã nộp %(amount)s đồng, biên lai số %(number)s.")
+        % {"amount": format_vnd(payment.amount), "number": payment.receipt_label},
+        data={
+            "txn_ref": payment.txn_ref,
+            "amount": payment.amount,
+            "gateway": payment.gateway,
+            "receipt_number": payment.receipt_label,
+        },
+    )
 
 
 def _receive(dossier: Dossier, *, actor, at: dt.datetime, next_assignee, note: str) -> Dossier:

@@ -57,6 +57,9 @@ TRANSITIONS: dict[str, Transition] = {
     A.APOLOGIZE: _t({S.PROCESSING, S.CONSULTING, S.APPROVED}, {S.PROCESSING, S.CONSULTING, S.APPROVED}),
     A.WITHDRAW: _t({S.SUBMITTED, S.SUPPLEMENT_REQUESTED, S.PROCESSING, S.CONSULTING}, {S.WITHDRAWN}),
     A.OVERDUE: _t(set(OPEN_STATUSES), set(OPEN_STATUSES)),
+    # A fee is recorded whenever the gateway confirms it (a late IPN may reach a closed dossier: the money
+    # was taken and must show); paying never moves the dossier (Decree 61/2018 art. 22).
+    A.PAY: _t(set(S), set(S)),
 }
 
 

@@ -93,6 +93,33 @@ def test_online_submission_then_reception_and_notifications(office):
     assert DossierDocument.objects.filter(dossier=dossier).exclude(checksum="").count() == 2
 
 
+def test_online_dossier_with_a_fee_is_received_only_once_paid(office):
+    from egov.payments.services import payment_record_cash
+
+    # GIVEN an online dossier whose procedure carries an online fee of 10.000 đồng
+    office.offering.fee_online = 10000
+    office.offering.save(update_fields=["fee_online"])
+    dossier = office.online_dossier()
+    # WHEN the one-stop shop receives it before the fee is paid THEN it is refused with the reason
+    with pytest.raises(TransitionNotAllowed) as err:
+        svc.dossier_receive(dossier=dossier, actor=office.reception)
+    assert err.value.code == "payment_required" and "10.000 đồng" in err.value.message
+    # WHEN the fee is paid THEN the history shows it, the status is unchanged, and the dossier is received
+    payment_record_cash(dossier=dossier, actor=office.reception, amount=10000)
+    event = DossierEvent.objects.get(dossier=dossier, action=DossierAction.PAY)
+    assert event.from_status == event.to_status == DossierStatus.SUBMITTED
+    assert event.data["amount"] == 10000 and event.data["receipt_number"] == "0000001"
+    svc.dossier_receive(dossier=dossier, actor=office.reception)
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.PROCESSING
+
+
+def test_counter_dossier_is_received_without_online_payment(office):
+    # Counter dossiers pay at the counter: reception is never held back by the fee.
+    dossier = office.counter_dossier()
+    assert dossier.fee > 0 and dossier.status == DossierStatus.PROCESSING
+
+
 def test_missing_documents_refused_and_nothing_written(office):
     papers = office.papers()[:1]
     with pytest.raises(ValidationFailed, match="thiếu giấy tờ bắt buộc"):

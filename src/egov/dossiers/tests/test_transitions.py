@@ -90,7 +90,8 @@ def answer(dossier, office):
     )
 
 
-USER_ACTIONS = [a for a in TRANSITIONS if a not in (A.SUBMIT, A.OVERDUE)]
+# Done by the system, not by a person: submission, the deadline scan, a payment confirmed by the gateway.
+USER_ACTIONS = [a for a in TRANSITIONS if a not in (A.SUBMIT, A.OVERDUE, A.PAY)]
 STATUSES = list(S.values)
 
 
