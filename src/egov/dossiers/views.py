@@ -31,6 +31,7 @@ from egov.catalog.models import ProcedureOffering
 from egov.catalog.search import normalize
 from egov.catalog.selectors import offerings_for_agency
 from egov.core.errors import DomainError, NotFound
+from egov.payments.selectors import dossier_is_paid, payment_required
 
 from . import selectors, services
 from .choices import DossierAction, DossierStatus, Timeliness
@@ -306,6 +307,8 @@ def _render_dossier(
         "action_forms": action_forms,
         "print_forms": _print_forms(dossier),
         "open_action": bound.action if bound is not None else "",
+        "fee_due": payment_required(dossier),
+        "fee_paid": dossier_is_paid(dossier) if payment_required(dossier) else True,
     }
     return render(request, "dossiers/detail.html", context, status=status)
 
