@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "egov.documents",
     "egov.payments",
     "egov.exchange",
+    "egov.feedback",
     "egov.dashboards",
     "egov.portal",
 ]

@@ -19,6 +19,9 @@ urlpatterns = [
     path("documents/", include("egov.documents.urls")),
     path("payments/", include("egov.payments.urls")),
     path("exchange/", include("egov.exchange.urls")),
+    path("feedback/", include("egov.feedback.urls")),
+    path("", include("egov.portal.urls_citizen")),
+    path("", include("egov.portal.urls_procedures")),
     path("", include("egov.portal.urls")),
 ]
 
