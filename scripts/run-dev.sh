@@ -25,9 +25,13 @@ fi
 # Both queues: "default" and "notifications" (settings.TASKS); the worker's own default is one queue.
 "$PY" manage.py db_worker --queue-name '*' &
 worker=$!
+# The scheduled deadline scan (cron or a systemd timer in a deployment, docs/runbook.md): every 15 minutes.
+(while sleep "${EGOV_SCAN_SECONDS:-900}"; do "$PY" manage.py scan_deadlines || true; done) &
+scanner=$!
 
 stop_worker() {
     trap - EXIT INT TERM
+    kill -TERM "$scanner" 2>/dev/null || true
     if kill -0 "$worker" 2>/dev/null; then
         kill -TERM "$worker" 2>/dev/null || true
         wait "$worker" 2>/dev/null || true

@@ -204,7 +204,11 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = os.environ.get("EGOV_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# Development prints e-mails on the console (no mail server on a laptop); deployments send by SMTP.
+EMAIL_BACKEND = os.environ.get(
+    "EGOV_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
 EMAIL_HOST = os.environ.get("EGOV_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EGOV_EMAIL_PORT", "1025"))
 EMAIL_HOST_USER = os.environ.get("EGOV_EMAIL_HOST_USER", "")
