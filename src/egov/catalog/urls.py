@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import forms_admin, views
 
 app_name = "catalog"
 urlpatterns = [
@@ -15,4 +15,6 @@ urlpatterns = [
         "procedures/<str:code>/process/<int:template_id>/", views.process_edit, name="process_edit_template"
     ),
     path("offerings/", views.offering_list, name="offering_list"),
+    path("procedures/<str:code>/form/", forms_admin.form_schema_edit, name="form_schema_edit"),
+    path("procedures/<str:code>/form/fields/", forms_admin.form_fields_edit, name="form_fields_edit"),
 ]

@@ -29,6 +29,8 @@ class AgencyStatsOut(Schema):
     refused: int
     withdrawn: int
     procedures_with_online: int
+    satisfaction_avg: float | None
+    satisfaction_count: int
 
 
 class AgencyStatsList(Schema):
@@ -61,7 +63,8 @@ def agencies(
 ):
     """Received, finished early / on time / late, in progress and overdue at the end of the period,
     online share, average time used as a share of the statutory time (fractions 0-1), rescheduled,
-    refused, withdrawn, and procedures with at least one online dossier. Malformed or reversed dates
+    refused, withdrawn, procedures with at least one online dossier, and the mean satisfaction score
+    (1-5) with the number of ratings given in the period. Malformed or reversed dates
     answer 400 ``validation_error``."""
     start, end = period_from_query({"from": date_from, "to": date_to})
     rows = agency_stats(date_from=start, date_to=end)

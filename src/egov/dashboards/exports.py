@@ -23,7 +23,7 @@ def _safe(value: Any) -> Any:
 
 
 def columns() -> list[tuple[str, str, str]]:
-    """(key, heading, kind) of each column; kind is "text", "count" or "share"."""
+    """(key, heading, kind) of each column; kind is "text", "count", "share" or "score"."""
     return [
         ("agency_code", gettext("Mã cơ quan"), "text"),
         ("agency_name", gettext("Cơ quan"), "text"),
@@ -42,6 +42,8 @@ def columns() -> list[tuple[str, str, str]]:
         ("refused", gettext("Từ chối tiếp nhận"), "count"),
         ("withdrawn", gettext("Rút hồ sơ"), "count"),
         ("procedures_with_online", gettext("Số TTHC có hồ sơ trực tuyến"), "count"),
+        ("satisfaction_avg", gettext("Mức hài lòng bình quân (1-5)"), "score"),
+        ("satisfaction_count", gettext("Số lượt đánh giá"), "count"),
     ]
 
 
@@ -85,7 +87,8 @@ def stats_xlsx(
         values = []
         for key, _, kind in cols:
             value = row.get(key)
-            values.append(cell(value, font=font, number_format="0.0%" if kind == "share" else None))
+            number_format = {"share": "0.0%", "score": "0.00"}.get(kind)
+            values.append(cell(value, font=font, number_format=number_format))
         return values
 
     for row in rows:

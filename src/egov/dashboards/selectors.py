@@ -3,9 +3,9 @@
 The measures are those the provinces publish and the national ranking uses (DESIGN.md "Statistics";
 Decree 61/2018 art. 19 for deadlines and apologies): dossiers received, finished early / on time /
 late, still in progress and overdue, the online share, the average time used as a share of the
-statutory time, rescheduled (apologies), refused and withdrawn dossiers, and the procedures with at
-least one online dossier. Counts are conditional aggregates grouped by agency in SQL, so the cost is a
-few queries whatever the number of dossiers.
+statutory time, rescheduled (apologies), refused and withdrawn dossiers, the procedures with at
+least one online dossier, and the applicants' satisfaction. Counts are conditional aggregates grouped
+by agency in SQL, so the cost is a few queries whatever the number of dossiers.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from egov.dossiers.models import Dossier, DossierEvent
 
 # The per-dossier rule; ``agency_stats`` applies the same rule in SQL (local days via ``TruncDate``).
 from egov.dossiers.selectors import timeliness  # noqa: F401  (re-exported for the dashboards)
+from egov.feedback.selectors import satisfaction_by_agency
 
 # Assisted submissions are filed online by the counter staff for the applicant: they count as online.
 ONLINE_CHANNELS = (Channel.ONLINE, Channel.ASSISTED)
@@ -83,6 +84,8 @@ def agency_stats(
       clock (receipt or complete supplement, Decree 61/2018 art. 19.4) over the finished dossiers.
     * ``rescheduled``, ``refused``, ``withdrawn``: apologies, refusals and withdrawals made in the period.
     * ``procedures_with_online``: distinct procedures with at least one online dossier in the period.
+    * ``satisfaction_avg``: mean service score (1-5) of the ratings given in the period on the agency's
+      dossiers, ``satisfaction_count`` their number (``egov.feedback``).
 
     Ratios are fractions (0-1) rounded to 4 places, ``None`` when there is nothing to divide by.
     """
@@ -175,6 +178,11 @@ def agency_stats(
         get_calendar(),
     )
 
+    satisfaction = satisfaction_by_agency(start=start, end=end, agency_ids=agency_ids)
+    for agency_id, (score_sum, score_n) in satisfaction.items():
+        rows[agency_id]["_satisfaction_sum"] = score_sum
+        rows[agency_id]["satisfaction_count"] = score_n
+
     wanted = set(rows) | set(shares)
     if agency_ids is not None:
         wanted |= set(agency_ids)
@@ -208,6 +216,11 @@ def _finish_row(
     row["online_share"] = _ratio(row["received_online"], row["received"])
     row["on_time_share"] = _ratio(row["finished_early"] + row["finished_on_time"], row["finished"])
     row["avg_time_share"] = round(time_share_sum / time_share_n, 4) if time_share_n else None
+    row["satisfaction_count"] = int(counts.get("satisfaction_count", 0))
+    row["_satisfaction_sum"] = int(counts.get("_satisfaction_sum", 0))
+    row["satisfaction_avg"] = (
+        round(row["_satisfaction_sum"] / row["satisfaction_count"], 2) if row["satisfaction_count"] else None
+    )
     # Kept for the totals line (a weighted mean); not part of the published API schema.
     row["_time_share_sum"] = time_share_sum
     row["_time_share_n"] = time_share_n
@@ -231,6 +244,8 @@ def stats_totals(
     if agency_ids is not None:
         online = online.filter(agency_id__in=list(agency_ids))
     counts["procedures_with_online"] = online.values("procedure_id").distinct().count()
+    counts["satisfaction_count"] = sum(r["satisfaction_count"] for r in rows)
+    counts["_satisfaction_sum"] = sum(r["_satisfaction_sum"] for r in rows)
     total = sum(r["_time_share_sum"] for r in rows)
     n = sum(r["_time_share_n"] for r in rows)
     return _finish_row({"pk": None, "code": "", "name": ""}, counts, total, n)

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Citizens' feedback pages, included at ``/feedback/``."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "feedback"
-urlpatterns: list = []
+urlpatterns = [
+    path("danh-gia/<str:code>/", views.rate, name="rate"),
+]

@@ -104,7 +104,8 @@ def test_detail(client, bundled_catalog):
     steps = body["process"]["steps"]
     assert sum(s["amount"] for s in steps) == 1 and [s["position"] for s in steps] == [1, 2, 3, 4]
     assert [s["is_decision"] for s in steps] == [False, False, True, False]
-    assert body["form_schema"]["fields"][0]["key"] == "child_full_name"
+    assert body["form_schema"]["type"] == "object"
+    assert body["form_schema"]["properties"]["child_full_name"]["x-order"] == 1
     assert body["agencies"] == [{"code": agency.code, "name": agency.name, "address": "Xã Hùng Lô"}]
     assert body["result"] and body["legal_basis"]
 

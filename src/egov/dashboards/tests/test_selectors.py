@@ -236,3 +236,35 @@ def test_working_clock_agrees_with_the_calendar(a, b):
     calendar = WorkingCalendar()
     expected = float(calendar.working_hours_between(a, b))
     assert _WorkingClock(calendar).between(a, b) == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.django_db
+def test_satisfaction_is_the_mean_service_score_of_the_period():
+    from egov.feedback.models import SatisfactionRating
+    from egov.testing.factories import UserFactory
+
+    # GIVEN agency A with two ratings in July (5 and 2) and one in August, agency B with none
+    a = AgencyFactory(name="A. Ủy ban nhân dân xã An Bình")
+    b = AgencyFactory(name="B. Ủy ban nhân dân xã Bình Minh")
+    offering = procedure_with_process(agency=a)
+    procedure_with_process(agency=b)
+    rater = UserFactory()
+    for score, when in ((5, "2025-07-10"), (2, "2025-07-20"), (1, "2025-08-02")):
+        dossier = make_dossier(
+            offering,
+            received_at=local("2025-07-01"),
+            due_at=local("2025-07-08", "17:00"),
+            finished_at=local("2025-07-07"),
+            status=DossierStatus.RETURNED,
+        )
+        rating = SatisfactionRating.objects.create(
+            dossier=dossier, rater=rater, service_score=score, officer_score=5
+        )
+        SatisfactionRating.objects.filter(pk=rating.pk).update(created_at=local(when))
+    # WHEN July is read
+    rows = by_agency(agency_stats(**JULY, now=LATER))
+    # THEN A's mean is 3.5 over 2 ratings, B has none, and the totals line agrees
+    assert (rows[a.pk]["satisfaction_avg"], rows[a.pk]["satisfaction_count"]) == (3.5, 2)
+    assert (rows[b.pk]["satisfaction_avg"], rows[b.pk]["satisfaction_count"]) == (None, 0)
+    totals = stats_totals(list(rows.values()), **JULY)
+    assert (totals["satisfaction_avg"], totals["satisfaction_count"]) == (3.5, 2)

@@ -88,3 +88,32 @@ def test_export_with_bad_dates_is_400(client):
     response = client.get(reverse("dashboards:agency_stats_export"), {"from": "2025-02-30"})
     assert response.status_code == 400
     assert "YYYY-MM-DD" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_satisfaction_column_on_the_page_the_export_and_the_api(client, base_template, agency_with_dossiers):
+    from egov.dossiers.models import Dossier
+    from egov.feedback.models import SatisfactionRating
+    from egov.testing.factories import UserFactory
+
+    # GIVEN one rating of 4 given in July on the agency's returned dossier
+    dossier = Dossier.objects.filter(agency=agency_with_dossiers).first()
+    rating = SatisfactionRating.objects.create(
+        dossier=dossier, rater=UserFactory(), service_score=4, officer_score=3
+    )
+    SatisfactionRating.objects.filter(pk=rating.pk).update(created_at=local("2025-07-22"))
+    period = {"from": "2025-07-01", "to": "2025-07-31"}
+    # THEN the page shows it, the xlsx has the column, and the API carries the fields
+    body = client.get(reverse("dashboards:agency_stats"), period).content.decode()
+    assert "Mức hài lòng (1–5)" in body
+    assert "4,00 (1 lượt)" in body or "4.00 (1 lượt)" in body
+    ws = load_workbook(
+        io.BytesIO(client.get(reverse("dashboards:agency_stats_export"), period).content)
+    ).active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    header = rows[2]
+    agency_row = next(r for r in rows if r[1] == "Ủy ban nhân dân xã An Bình")
+    assert agency_row[header.index("Mức hài lòng bình quân (1-5)")] == 4
+    assert agency_row[header.index("Số lượt đánh giá")] == 1
+    item = client.get("/api/v1/stats/agencies", period).json()["items"][0]
+    assert (item["satisfaction_avg"], item["satisfaction_count"]) == (4.0, 1)
