@@ -270,3 +270,6 @@ EGOV_BENCH = env_bool("EGOV_BENCH")
 
 # Name shown next to the account in authenticator apps.
 OTP_TOTP_ISSUER = "egov"
+
+# Seconds a worker remembers a bearer token's account and roles on the registry API (0: check every request).
+EGOV_REGISTRY_AUTH_CACHE_SECONDS = int(os.environ.get("EGOV_REGISTRY_AUTH_CACHE_SECONDS", "10"))
