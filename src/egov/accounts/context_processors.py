@@ -1,4 +1,5 @@
-from .selectors import user_is_officer
+from .choices import Role
+from .selectors import user_agency_ids, user_is_officer
 
 
 def officer(request):
@@ -11,6 +12,8 @@ def officer(request):
 
     return {
         "is_officer": bool(signed_in and user_is_officer(user)),
+        # The counter-assisted submission is offered to reception officers only.
+        "is_reception": bool(signed_in and user_agency_ids(user, [Role.RECEPTION])),
         "can_manage_calendar": bool(signed_in and user_can_manage_calendar(user)),
         "unread_notifications": unread_count(user) if signed_in else 0,
     }

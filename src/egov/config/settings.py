@@ -133,7 +133,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
+    # First, always: django-axes counts failed sign-ins and locks out, whichever backend answers.
     "axes.backends.AxesStandaloneBackend",
+    # Citizens sign in with the e-mail address or mobile number they registered (any usual spelling).
+    "egov.accounts.citizen.CitizenBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -207,7 +210,9 @@ TASKS = {
 # Development prints e-mails on the console (no mail server on a laptop); deployments send by SMTP.
 EMAIL_BACKEND = os.environ.get(
     "EGOV_EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("EGOV_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EGOV_EMAIL_PORT", "1025"))

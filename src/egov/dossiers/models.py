@@ -292,3 +292,91 @@ class DossierEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("DossierEvent rows are append-only")
+
+
+class VaultItemKind(models.TextChoices):
+    RESULT = "result", _("Kết quả giải quyết thủ tục hành chính")
+
+
+class VaultItem(models.Model):
+    """Kho dữ liệu: a paper the state issued to a citizen, kept in their account so that a later
+    dossier uses it instead of a new upload (the once-only principle: no paper the state already
+    holds is asked for again). The file is the stored, checksummed result; its bytes are never edited."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("chủ sở hữu"),
+        on_delete=models.CASCADE,
+        related_name="vault_items",
+    )
+    name = models.CharField(_("tên giấy tờ"), max_length=500)
+    kind = models.CharField(_("loại"), max_length=20, choices=VaultItemKind.choices)
+    file = models.FileField(_("tệp"), upload_to="vault/%Y/%m/")
+    content_type = models.CharField(_("kiểu nội dung"), max_length=100, blank=True)
+    size = models.PositiveIntegerField(_("dung lượng"), default=0)
+    checksum = models.CharField(_("SHA-256"), max_length=64)
+    source_dossier_code = models.CharField(_("mã hồ sơ cấp"), max_length=40, blank=True)
+    source_document = models.ForeignKey(
+        DossierDocument,
+        verbose_name=_("giấy tờ gốc"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="vault_items",
+    )
+    issued_at = models.DateTimeField(_("ngày cấp"))
+    created_at = models.DateTimeField(_("ngày lưu"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("giấy tờ trong kho dữ liệu")
+        verbose_name_plural = _("kho dữ liệu công dân")
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "source_dossier_code", "checksum"], name="vault_item_once_per_result"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsentMethod(models.TextChoices):
+    SIGNED_PAPER = "signed_paper", _("Công dân ký vào phiếu đồng ý (bản giấy)")
+    VERBAL_WITNESSED = "verbal_witnessed", _("Công dân đồng ý bằng lời, có người làm chứng")
+    OTP = "otp", _("Công dân đọc mã OTP gửi tới điện thoại của mình")
+
+
+class AssistedConsent(models.Model):
+    """The citizen's consent for an officer at a commune counter to submit a dossier on their behalf
+    (channel "hỗ trợ tại quầy"): who consented, to which text (by version), how, before which officer,
+    when. Written in the same transaction as the dossier; never edited."""
+
+    dossier = models.OneToOneField(
+        Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="assisted_consent"
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("cán bộ hỗ trợ"), on_delete=models.PROTECT, related_name="+"
+    )
+    citizen_name = models.CharField(_("họ và tên công dân"), max_length=150)
+    citizen_id_number = models.CharField(_("số định danh cá nhân"), max_length=12)
+    text_version = models.CharField(_("phiên bản nội dung đồng ý"), max_length=20)
+    method = models.CharField(_("cách thức đồng ý"), max_length=20, choices=ConsentMethod.choices)
+    witness_name = models.CharField(_("người làm chứng"), max_length=150, blank=True)
+    phone = models.CharField(_("điện thoại nhận mã OTP"), max_length=20, blank=True)
+    otp_code = models.OneToOneField(
+        "accounts.VerificationCode",
+        verbose_name=_("mã OTP đã xác nhận"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assisted_consent",
+    )
+    recorded_at = models.DateTimeField(_("thời điểm ghi nhận"))
+
+    class Meta:
+        verbose_name = _("đồng ý nộp hồ sơ hỗ trợ")
+        verbose_name_plural = _("đồng ý nộp hồ sơ hỗ trợ")
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.citizen_name}"

@@ -895,6 +895,9 @@ def dossier_mark_result_ready(*, dossier: Dossier, actor, result_file=None, note
     dossier.save(update_fields=["status", "finished_at", "updated_at"])
     where = ReturnMethod(dossier.return_method).label
     _notify_applicant(dossier, event=event, where=where)
+    from .vault import vault_store_result  # local: vault.py builds DocumentInputs from this module
+
+    vault_store_result(dossier=dossier)
     return dossier
 
 

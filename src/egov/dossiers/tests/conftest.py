@@ -13,7 +13,13 @@ from egov.dossiers.choices import DocumentOrigin
 from egov.dossiers.services import ApplicantInput, DocumentInput, dossier_receive_at_counter, dossier_submit
 from egov.testing.factories import AgencyFactory, officer, procedure_with_process
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# A real one-page PDF: uploads are parsed (pypdf), not only sniffed.
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\nxref\n0 4\n0000000000 65535 f \n"
+    b"0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\n"
+    b"startxref\n164\n%%EOF\n"
+)
 
 
 @dataclass
