@@ -28,10 +28,13 @@ worker=$!
 # The scheduled deadline scan (cron or a systemd timer in a deployment, docs/runbook.md): every 15 minutes.
 (while sleep "${EGOV_SCAN_SECONDS:-900}"; do "$PY" manage.py scan_deadlines || true; done) &
 scanner=$!
+# Re-queue edXML messages whose back-off has elapsed (every minute in a deployment).
+(while sleep 60; do "$PY" manage.py exchange_retry >/dev/null || true; done) &
+exchange_retry=$!
 
 stop_worker() {
     trap - EXIT INT TERM
-    kill -TERM "$scanner" 2>/dev/null || true
+    kill -TERM "$scanner" "$exchange_retry" 2>/dev/null || true
     if kill -0 "$worker" 2>/dev/null; then
         kill -TERM "$worker" 2>/dev/null || true
         wait "$worker" 2>/dev/null || true

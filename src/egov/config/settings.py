@@ -123,7 +123,14 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process and the task worker share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Take the write lock when a transaction starts: two processes upgrading read locks at once
+            # would otherwise fail with "database is locked" instead of waiting (the exchange endpoint
+            # and the task worker do exactly that).
+            "transaction_mode": "IMMEDIATE",
+        }
     )
     DATABASES["default"]["TEST"] = (
         {"NAME": str(VAR_DIR / "test.sqlite3")} if env_bool("EGOV_SQLITE_FILE_TESTS") else {}

@@ -426,9 +426,14 @@ def _duplicate_of(
         return str(int(value)) if value.isdigit() else normalize(value)
 
     wanted = (number_key(code_number), normalize(code_notation))
-    for other in IncomingDocument.objects.filter(agency=agency, document_date=document_date).exclude(
+    candidates = IncomingDocument.objects.filter(agency=agency, document_date=document_date).exclude(
         status=IncomingStatus.RECALLED
-    ):
+    )
+    if code_number.isdigit():
+        # "05" and "5" are the same number; the index on (agency, date) plus this keeps the scan short on
+        # days with thousands of registrations (an exchange axis delivering in bulk).
+        candidates = candidates.filter(code_number__regex=rf"^0*{int(code_number)}$")
+    for other in candidates:
         if (number_key(other.code_number), normalize(other.code_notation)) != wanted:
             continue
         if issuer_code and other.issuer_code:

@@ -194,6 +194,21 @@ def _incoming_or_404(request: HttpRequest, pk: int) -> IncomingDocument:
         raise Http404(exc.message) from exc
 
 
+# Sections other apps add to the document pages (the exchange app adds deliveries and statuses):
+# callables ``section(document) -> (template_name, context) | None``, appended in their AppConfig.ready().
+PAGE_SECTIONS: list = []
+
+
+def _extra_sections(document) -> list[dict]:
+    sections = []
+    for section in PAGE_SECTIONS:
+        found = section(document)
+        if found is not None:
+            template_name, context = found
+            sections.append({"template": template_name, "context": context})
+    return sections
+
+
 def _render_incoming(request: HttpRequest, document: IncomingDocument, *, bound=None, status: int = 200):
     user = request.user
     readable = selectors.can_read_content(user, document)
@@ -216,6 +231,7 @@ def _render_incoming(request: HttpRequest, document: IncomingDocument, *, bound=
         "opinions": document.opinions.select_related("author") if readable else [],
         "events": selectors.document_trace(document),
         "replies": document.replies.all(),
+        "sections": _extra_sections(document),
         "action_forms": action_forms,
         "open_action": bound.action if bound is not None else "",
     }
@@ -368,6 +384,7 @@ def _render_outgoing(request: HttpRequest, document: OutgoingDocument, *, bound=
         "versions": document.versions.select_related("created_by").order_by("number") if readable else [],
         "recipients": document.recipients.select_related("department"),
         "events": selectors.document_trace(document),
+        "sections": _extra_sections(document),
         "action_forms": action_forms,
         "open_action": bound.action if bound is not None else "",
     }
