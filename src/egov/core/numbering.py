@@ -25,5 +25,20 @@ def next_value(scope: str) -> int:
         return int(cursor.fetchone()[0])
 
 
+def next_values(scopes: list[str]) -> dict[str, int]:
+    """``next_value`` of several scopes in one statement (one round trip), e.g. a dossier's code and its
+    register number. Rows are locked in the order given: callers list scopes in one fixed order."""
+    if len(set(scopes)) != len(scopes):
+        raise ValueError("next_values: each scope once")
+    rows = ", ".join(["(%s, 1)"] * len(scopes))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_TABLE} (scope, value) VALUES {rows} "  # noqa: S608 - table name is ours
+            f"ON CONFLICT (scope) DO UPDATE SET value = {_TABLE}.value + 1 RETURNING scope, value",
+            scopes,
+        )
+        return {scope: int(value) for scope, value in cursor.fetchall()}
+
+
 def current_value(scope: str) -> int:
     return Sequence.objects.filter(scope=scope).values_list("value", flat=True).first() or 0

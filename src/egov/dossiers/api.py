@@ -32,6 +32,7 @@ from .selectors import (
     dossier_for_officer,
     dossier_timeline,
     dossiers_visible_to,
+    open_task_of,
     public_status,
 )
 
@@ -317,6 +318,7 @@ def _summary(d: Dossier) -> dict:
 
 
 def _detail(request: HttpRequest, d: Dossier) -> dict:
+    tasks = list(d.tasks.select_related("assignee").order_by("started_at", "id"))
     out = _summary(d)
     out.update(
         return_method=d.return_method,
@@ -345,7 +347,7 @@ def _detail(request: HttpRequest, d: Dossier) -> dict:
                 "finished_at": t.finished_at,
                 "outcome": t.outcome,
             }
-            for t in d.tasks.select_related("assignee").order_by("started_at", "id")
+            for t in tasks
         ],
         events=[
             {
@@ -358,7 +360,7 @@ def _detail(request: HttpRequest, d: Dossier) -> dict:
             }
             for e in dossier_timeline(d)
         ],
-        allowed_actions=allowed_actions(dossier=d, user=request.user),
+        allowed_actions=allowed_actions(dossier=d, user=request.user, task=open_task_of(tasks)),
     )
     return out
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from egov.accounts.choices import Role
@@ -52,11 +57,22 @@ def current_task(dossier: Dossier) -> DossierTask | None:
     )
 
 
-def allowed_actions(*, dossier: Dossier, user) -> list[str]:
-    """The actions ``user`` may take on ``dossier`` now (the services check again when they run)."""
+_UNREAD = object()
+
+
+def open_task_of(tasks: Iterable[DossierTask]) -> DossierTask | None:
+    """``current_task`` among tasks already read: the latest unfinished one."""
+    return max((t for t in tasks if t.finished_at is None), key=lambda t: (t.started_at, t.pk), default=None)
+
+
+def allowed_actions(*, dossier: Dossier, user, task=_UNREAD) -> list[str]:
+    """The actions ``user`` may take on ``dossier`` now (the services check again when they run).
+
+    ``task``: the open task when the caller has it already (``open_task_of``), to save a query."""
     agency = dossier.agency_id
     status = dossier.status
-    task = current_task(dossier)
+    if task is _UNREAD:
+        task = current_task(dossier)
     actions: list[str] = []
 
     def can(action: str) -> bool:
@@ -215,11 +231,78 @@ _PUBLIC_ACTIONS = {
 def public_status(code: str) -> dict | None:
     """What anyone holding the code may see: no personal data, no officers' notes.
 
-    Two indexed queries and plain values (no model instances): this is the most called page.
+    This is the most called read of the platform (the QR code on every receipt points to it), so it is one
+    indexed statement (the dossier by its unique code, joined to its public events by the event index),
+    built once per process from the models' table and column names, and plain values, no model instances:
+    the ORM's per-call query compilation cost more than the database did.
     """
-    row = (
-        Dossier.objects.filter(code=code)
-        .values(
+    with connection.cursor() as cursor:
+        cursor.execute(_public_status_sql(), [*_PUBLIC_ACTION_VALUES, code])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    first = rows[0]
+    steps = []
+    for action, created_at, data, to_status in (row[14:18] for row in rows):
+        if action is None:  # the dossier has no public event yet (LEFT JOIN)
+            continue
+        label = A(action).label
+        if action == A.COMPLETE_STEP:
+            data = json.loads(data) if isinstance(data, str) else (data or {})
+            if data.get("to_step"):
+                label = _("Chuyển bước: %(step)s") % {"step": data["to_step"]}
+        steps.append(
+            {"action": action, "label": str(label), "status": to_status, "at": _local(_aware(created_at))}
+        )
+    (
+        code,
+        status,
+        channel,
+        submitted_at,
+        received_at,
+        due_at,
+        rescheduled_due_at,
+        finished_at,
+        returned_at,
+        procedure_code,
+        procedure_name,
+        agency_code,
+        agency_name,
+    ) = first[1:14]
+    return {
+        "code": code,
+        "procedure": {"code": procedure_code, "name": procedure_name},
+        "agency": {"code": agency_code, "name": agency_name},
+        "status": status,
+        "status_label": str(S(status).label),
+        "channel": channel,
+        "submitted_at": _local(_aware(submitted_at)),
+        "received_at": _local(_aware(received_at)),
+        "due_at": _local(_aware(due_at)),
+        "rescheduled_due_at": _local(_aware(rescheduled_due_at)),
+        "finished_at": _local(_aware(finished_at)),
+        "returned_at": _local(_aware(returned_at)),
+        "steps": steps,
+    }
+
+
+_PUBLIC_ACTION_VALUES = sorted(str(action) for action in _PUBLIC_ACTIONS)
+
+
+@functools.cache
+def _public_status_sql() -> str:
+    from egov.catalog.models import Procedure
+    from egov.core.models import Agency
+
+    qn = connection.ops.quote_name
+    d, e = Dossier._meta, DossierEvent._meta
+
+    def col(meta, name: str) -> str:
+        return qn(meta.get_field(name).column)
+
+    dossier_columns = ", ".join(
+        f"d.{col(d, name)}"
+        for name in (
             "id",
             "code",
             "status",
@@ -230,40 +313,33 @@ def public_status(code: str) -> dict | None:
             "rescheduled_due_at",
             "finished_at",
             "returned_at",
-            "procedure__code",
-            "procedure__name",
-            "agency__code",
-            "agency__name",
         )
-        .first()
     )
-    if row is None:
+    placeholders = ", ".join(["%s"] * len(_PUBLIC_ACTION_VALUES))
+    return (
+        # Identifiers come from the models' metadata, quoted; every value is a bound parameter.
+        f"SELECT {dossier_columns}, p.{col(Procedure._meta, 'code')}, p.{col(Procedure._meta, 'name')}, "  # noqa: S608
+        f"a.{col(Agency._meta, 'code')}, a.{col(Agency._meta, 'name')}, "
+        f"e.{col(e, 'action')}, e.{col(e, 'created_at')}, e.{col(e, 'data')}, e.{col(e, 'to_status')} "
+        f"FROM {qn(d.db_table)} d "
+        f"JOIN {qn(Procedure._meta.db_table)} p ON p.{qn(Procedure._meta.pk.column)} = d.{col(d, 'procedure')} "
+        f"JOIN {qn(Agency._meta.db_table)} a ON a.{qn(Agency._meta.pk.column)} = d.{col(d, 'agency')} "
+        f"LEFT JOIN {qn(e.db_table)} e ON e.{col(e, 'dossier')} = d.{col(d, 'id')} "
+        f"AND e.{col(e, 'action')} IN ({placeholders}) "
+        f"WHERE d.{col(d, 'code')} = %s "
+        f"ORDER BY e.{col(e, 'created_at')}, e.{col(e, 'id')}"
+    )
+
+
+def _aware(moment) -> dt.datetime | None:
+    """A timestamp from a raw cursor: aware on PostgreSQL, a naive UTC value (or its text) on SQLite."""
+    if moment is None:
         return None
-    steps = []
-    events = DossierEvent.objects.filter(dossier_id=row["id"], action__in=_PUBLIC_ACTIONS).order_by(
-        "created_at", "id"
-    )
-    for event in events.values_list("action", "created_at", "data", "to_status"):
-        action, created_at, data, to_status = event
-        label = A(action).label
-        if action == A.COMPLETE_STEP and data.get("to_step"):
-            label = _("Chuyển bước: %(step)s") % {"step": data["to_step"]}
-        steps.append({"action": action, "label": str(label), "status": to_status, "at": _local(created_at)})
-    return {
-        "code": row["code"],
-        "procedure": {"code": row["procedure__code"], "name": row["procedure__name"]},
-        "agency": {"code": row["agency__code"], "name": row["agency__name"]},
-        "status": row["status"],
-        "status_label": str(S(row["status"]).label),
-        "channel": row["channel"],
-        "submitted_at": _local(row["submitted_at"]),
-        "received_at": _local(row["received_at"]),
-        "due_at": _local(row["due_at"]),
-        "rescheduled_due_at": _local(row["rescheduled_due_at"]),
-        "finished_at": _local(row["finished_at"]),
-        "returned_at": _local(row["returned_at"]),
-        "steps": steps,
-    }
+    if isinstance(moment, str):
+        moment = parse_datetime(moment)
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment
 
 
 def _local(moment: dt.datetime | None) -> dt.datetime | None:

@@ -6,7 +6,7 @@ notifications in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,7 +24,7 @@ from egov.core.calendar import LOCAL_TZ, get_calendar
 from egov.core.choices import TimeUnit
 from egov.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from egov.core.models import Agency
-from egov.core.numbering import next_value
+from egov.core.numbering import next_value, next_values
 from egov.notifications.services import notify_citizen, notify_users
 from egov.payments.amounts import format_vnd
 from egov.payments.selectors import dossier_is_paid, payment_required
@@ -83,11 +83,24 @@ def _require_text(value: str, message: str, field_name: str) -> str:
     return value
 
 
-def _dossier_code(agency: Agency, at: dt.datetime) -> str:
-    """Circular 01/2018 art. 19: ``<agency code>-<YYMMDD>-<NNNN>``, the counter restarting daily per agency."""
+def _register_scope(agency: Agency, at: dt.datetime) -> str:
+    """The yearly register of received dossiers (Mẫu 06) numbers its rows from 1 each year, per agency."""
+    return f"register:{agency.code}:{at.astimezone(LOCAL_TZ).year}"
+
+
+def _dossier_code(
+    agency: Agency, at: dt.datetime, *, register_number: bool = False
+) -> tuple[str, int | None]:
+    """Circular 01/2018 art. 19: ``<agency code>-<YYMMDD>-<NNNN>``, the counter restarting daily per agency;
+    with ``register_number``, also the dossier's number in the yearly register (one statement for both)."""
     day = at.astimezone(LOCAL_TZ).strftime("%y%m%d")
-    number = next_value(f"dossier:{agency.code}:{day}")
-    return f"{agency.code}-{day}-{number:04d}"
+    code_scope = f"dossier:{agency.code}:{day}"
+    if register_number:
+        values = next_values([code_scope, _register_scope(agency, at)])
+        number, register = values[code_scope], values[_register_scope(agency, at)]
+    else:
+        number, register = next_value(code_scope), None
+    return f"{agency.code}-{day}-{number:04d}", register
 
 
 def _step_hours(unit: str, amount: Decimal) -> Decimal:
@@ -97,9 +110,18 @@ def _step_hours(unit: str, amount: Decimal) -> Decimal:
 
 
 def _start_task(
-    dossier: Dossier, step: ProcessStep, *, at: dt.datetime, assignee=None, handed_over_by=None
+    dossier: Dossier,
+    step: ProcessStep,
+    *,
+    at: dt.datetime,
+    assignee=None,
+    handed_over_by=None,
+    done: tuple[str, str] | None = None,
 ) -> DossierTask:
-    """Open the task of ``step``: due after the step's own budget, never after the dossier's deadline."""
+    """Open the task of ``step``: due after the step's own budget, never after the dossier's deadline.
+
+    ``done=(outcome, note)`` records a step finished at once by ``assignee`` (the reception step the
+    receiving officer hands over on the spot), in the same INSERT."""
     if assignee is not None and not user_has_role(assignee, dossier.agency_id, step.role):
         raise ValidationFailed(
             _("%(name)s không giữ vai trò “%(role)s” tại cơ quan này.")
@@ -121,6 +143,11 @@ def _start_task(
         handed_over_by=handed_over_by,
         started_at=at,
         due_at=due,
+        **(
+            {"finished_at": at, "finished_by": assignee, "outcome": done[0], "note": done[1]}
+            if done is not None
+            else {}
+        ),
     )
     if assignee is not None and handed_over_by is not None and assignee.pk == handed_over_by.pk:
         return task  # an officer does not need to be told about the step they are doing themselves
@@ -206,10 +233,18 @@ def _notify_applicant(dossier: Dossier, *, event: DossierEvent, **context) -> No
 
 
 def _store_documents(
-    dossier: Dossier, documents: Sequence[DocumentInput], *, origin_default: str
+    dossier: Dossier,
+    documents: Sequence[DocumentInput],
+    *,
+    origin_default: str,
+    required: Sequence[RequiredDocument] | None = None,
 ) -> list[DossierDocument]:
-    """Check and store the papers; the caller's transaction holds the rows, files are removed on failure."""
-    required = {r.pk: r for r in RequiredDocument.objects.filter(procedure_id=dossier.procedure_id)}
+    """Check and store the papers; the caller's transaction holds the rows, files are removed on failure.
+
+    ``required``: the procedure's papers when the caller has read them already."""
+    if required is None:
+        required = RequiredDocument.objects.filter(procedure_id=dossier.procedure_id)
+    required = {r.pk: r for r in required}
     rows: list[DossierDocument] = []
     for doc in documents:
         req = None
@@ -273,12 +308,17 @@ def missing_documents(dossier: Dossier) -> list[RequiredDocument]:
     ]
 
 
-def _require_complete(dossier: Dossier, incoming: Sequence[DocumentInput] = (), *, new: bool = False) -> None:
-    """Refuse an incomplete dossier, counting the papers about to be stored (so nothing is written first)."""
+def _require_complete(
+    dossier: Dossier, incoming: Sequence[DocumentInput] = (), *, new: bool = False
+) -> list[RequiredDocument]:
+    """Refuse an incomplete dossier, counting the papers about to be stored (so nothing is written first).
+
+    For a new dossier, returns the procedure's papers (for ``_store_documents``, to read them once)."""
     coming = {int(d.required_document_id) for d in incoming if d.required_document_id is not None}
+    papers: list[RequiredDocument] = []
     if new:  # nothing stored yet: only the incoming papers count
-        mandatory = RequiredDocument.objects.filter(procedure_id=dossier.procedure_id, mandatory=True)
-        missing = [r for r in mandatory if r.pk not in coming]
+        papers = list(RequiredDocument.objects.filter(procedure_id=dossier.procedure_id))
+        missing = [r for r in papers if r.mandatory and r.pk not in coming]
     else:
         missing = [r for r in missing_documents(dossier) if r.pk not in coming]
     if missing:
@@ -287,6 +327,7 @@ def _require_complete(dossier: Dossier, incoming: Sequence[DocumentInput] = (), 
             code="missing_documents",
             field="documents",
         )
+    return papers
 
 
 def _new_dossier(
@@ -299,7 +340,12 @@ def _new_dossier(
     set_count: int,
     form_data: dict | None,
     at: dt.datetime,
+    save: bool = True,
+    register_number: bool = False,
 ) -> Dossier:
+    """A dossier with its code. ``save=False`` leaves the INSERT to the caller (a counter reception inserts
+    it once, already received); ``register_number`` draws the register's number in the same statement as
+    the code."""
     if not offering.is_active or not offering.procedure.is_active:
         raise ValidationFailed(
             _("Thủ tục này hiện không được tiếp nhận tại cơ quan."), code="procedure_inactive"
@@ -312,8 +358,10 @@ def _new_dossier(
     if not 1 <= int(set_count) <= 50:
         raise ValidationFailed(_("Số bộ hồ sơ phải từ 1 đến 50."), field="set_count")
     procedure = offering.procedure
+    code, number = _dossier_code(offering.agency, at, register_number=register_number)
     dossier = Dossier(
-        code=_dossier_code(offering.agency, at),
+        code=code,
+        register_number=number,
         offering=offering,
         procedure=procedure,
         agency=offering.agency,
@@ -334,7 +382,8 @@ def _new_dossier(
         fee=offering.fee(online=channel == Channel.ONLINE),
         submitted_at=at,
     )
-    dossier.save()
+    if save:
+        dossier.save()
     return dossier
 
 
@@ -357,8 +406,7 @@ def _begin_processing(
         and user_has_role(actor, dossier.agency_id, Role.RECEPTION)
         and len(steps) > 1
     ):
-        task = _start_task(dossier, first, at=at, assignee=actor, handed_over_by=actor)
-        _finish_task(task, actor=actor, at=at, outcome="handed_over", note=note)
+        _start_task(dossier, first, at=at, assignee=actor, handed_over_by=actor, done=("handed_over", note))
         _start_task(dossier, steps[1], at=at, assignee=next_assignee, handed_over_by=actor)
     else:
         _start_task(dossier, first, at=at, assignee=next_assignee, handed_over_by=actor)
@@ -392,8 +440,8 @@ def dossier_submit(
         form_data=form_data,
         at=at,
     )
-    _require_complete(dossier, documents, new=True)
-    _store_documents(dossier, documents, origin_default=DocumentOrigin.UPLOAD)
+    papers = _require_complete(dossier, documents, new=True)
+    _store_documents(dossier, documents, origin_default=DocumentOrigin.UPLOAD, required=papers)
     event = transition(
         dossier, action=DossierAction.SUBMIT, to=DossierStatus.SUBMITTED, actor=actor, at=at, save=False
     )
@@ -436,10 +484,20 @@ def dossier_receive_at_counter(
         set_count=set_count,
         form_data=form_data,
         at=at,
+        save=False,
+        register_number=True,
     )
-    _require_complete(dossier, documents, new=True)
-    _store_documents(dossier, documents, origin_default=DocumentOrigin.PAPER)
-    return _receive(dossier, actor=actor, at=at, next_assignee=next_assignee, note="")
+    papers = _require_complete(dossier, documents, new=True)
+    return _receive(
+        dossier,
+        actor=actor,
+        at=at,
+        next_assignee=next_assignee,
+        note="",
+        store=lambda: _store_documents(
+            dossier, documents, origin_default=DocumentOrigin.PAPER, required=papers
+        ),
+    )
 
 
 def _require_paid(dossier: Dossier) -> None:
@@ -487,13 +545,27 @@ def dossier_record_payment(*, dossier: Dossier, actor, payment) -> DossierEvent:
     )
 
 
-def _receive(dossier: Dossier, *, actor, at: dt.datetime, next_assignee, note: str) -> Dossier:
+def _receive(
+    dossier: Dossier,
+    *,
+    actor,
+    at: dt.datetime,
+    next_assignee,
+    note: str,
+    store: Callable[[], object] | None = None,
+) -> Dossier:
+    """Receipt (Mẫu 01): the clock starts, the dossier enters the yearly register and its first step opens.
+
+    A new dossier (counter reception, not saved yet, its register number drawn with its code) is inserted
+    here once, already received; ``store`` then writes its papers before the steps open."""
+    new = dossier.pk is None
     dossier.received_at = at
     _start_clock(dossier, at=at)
-    dossier.register_number = next_value(f"register:{dossier.agency.code}:{at.astimezone(LOCAL_TZ).year}")
+    if dossier.register_number is None:
+        dossier.register_number = next_value(_register_scope(dossier.agency, at))
     event = transition(
         dossier,
-        save=False,
+        save=new,
         action=DossierAction.RECEIVE,
         to=DossierStatus.PROCESSING,
         actor=actor,
@@ -501,17 +573,20 @@ def _receive(dossier: Dossier, *, actor, at: dt.datetime, next_assignee, note: s
         note=note,
         data={"due_at": dossier.due_at.isoformat(), "register_number": dossier.register_number},
     )
-    dossier.save(
-        update_fields=[
-            "status",
-            "received_at",
-            "clock_started_at",
-            "due_at",
-            "rescheduled_due_at",
-            "register_number",
-            "updated_at",
-        ]
-    )
+    if not new:
+        dossier.save(
+            update_fields=[
+                "status",
+                "received_at",
+                "clock_started_at",
+                "due_at",
+                "rescheduled_due_at",
+                "register_number",
+                "updated_at",
+            ]
+        )
+    if store is not None:
+        store()
     _begin_processing(dossier, actor=actor, at=at, next_assignee=next_assignee, note=note)
     _notify_applicant(dossier, event=event, due=_fmt(dossier.due_at))
     return dossier

@@ -91,7 +91,8 @@ def transition(
     """Move ``dossier`` (already locked by the caller) and write its event row.
 
     ``to`` defaults to the status it has (for actions that do not change it). With ``save=False`` the
-    caller saves ``status`` together with its own fields (one UPDATE instead of two).
+    caller saves ``status`` together with its own fields (one UPDATE instead of two). A dossier not yet
+    saved is inserted here, already in its new status (one INSERT instead of an INSERT and an UPDATE).
     """
     from_status = dossier.status or NEW
     check(action, from_status)
@@ -103,6 +104,8 @@ def transition(
         dossier.status = target
         if dossier.pk and save:
             dossier.save(update_fields=["status", "updated_at"])
+    if dossier.pk is None:
+        dossier.save()  # a new dossier is inserted once, with its first status and the caller's fields
     return DossierEvent.objects.create(
         dossier=dossier,
         actor=actor if actor is not None and actor.is_authenticated else None,

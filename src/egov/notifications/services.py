@@ -46,10 +46,11 @@ def notify_users(
 _EMAIL_TABLE = OutboundEmail._meta.db_table
 
 
-def email_queue(*, to: str, subject: str, body: str, key: str) -> int | None:
+def email_queue(*, to: str, subject: str, body: str, key: str, enqueue: bool = True) -> int | None:
     """Write the e-mail row and enqueue its delivery task, both in the current transaction.
 
     Returns the message id, or None when the same ``key`` was queued before (nothing new is sent).
+    ``enqueue=False``: the caller enqueues one task for several messages (``deliver_messages``).
     """
     from django.utils import timezone
 
@@ -66,7 +67,8 @@ def email_queue(*, to: str, subject: str, body: str, key: str) -> int | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    deliver_email.enqueue(message_id=row[0])
+    if enqueue:
+        deliver_email.enqueue(message_id=row[0])
     return row[0]
 
 
@@ -89,7 +91,7 @@ def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
 _SMS_TABLE = OutboundSms._meta.db_table
 
 
-def sms_queue(*, to: str, body: str, key: str) -> int | None:
+def sms_queue(*, to: str, body: str, key: str, enqueue: bool = True) -> int | None:
     """Queue a text message in the current transaction; None when ``key`` was queued before."""
     from django.utils import timezone
 
@@ -107,7 +109,8 @@ def sms_queue(*, to: str, body: str, key: str) -> int | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    deliver_sms.enqueue(message_id=row[0])
+    if enqueue:
+        deliver_sms.enqueue(message_id=row[0])
     return row[0]
 
 
@@ -138,7 +141,15 @@ def notify_citizen(
     if user is not None:
         notify_users(users=[user], event=event, key=key, title=subject, body=body, url=url, email=False)
         email = email or user.email
-    if email:
-        email_queue(to=email, subject=subject, body=_with_link(body, url), key=f"{key}:email")
-    if phone:
-        sms_queue(to=phone, body=sms, key=f"{key}:sms")
+    from .tasks import deliver_messages
+
+    # One delivery task for both messages: the notice is written with the change that causes it (one
+    # transaction), and a reception pays for one queued task instead of two.
+    email_id = (
+        email_queue(to=email, subject=subject, body=_with_link(body, url), key=f"{key}:email", enqueue=False)
+        if email
+        else None
+    )
+    sms_id = sms_queue(to=phone, body=sms, key=f"{key}:sms", enqueue=False) if phone else None
+    if email_id is not None or sms_id is not None:
+        deliver_messages.enqueue(email_ids=[email_id] if email_id else [], sms_ids=[sms_id] if sms_id else [])

@@ -63,3 +63,21 @@ def deliver_sms(*, message_id: int) -> bool:
     if error is not None:
         raise error
     return True
+
+
+@task(queue_name="notifications")
+def deliver_messages(*, email_ids: list[int], sms_ids: list[int]) -> int:
+    """Send several queued messages (a citizen's e-mail and SMS about one event). Each is sent once
+    (``deliver_email``/``deliver_sms`` skip a message already sent), so a retry after a partial failure
+    sends only what is left; the first failure is raised after every message has been tried."""
+    sent = 0
+    errors: list[Exception] = []
+    for send, ids in ((deliver_email, email_ids), (deliver_sms, sms_ids)):
+        for message_id in ids:
+            try:
+                sent += bool(send.call(message_id=message_id))
+            except Exception as exc:  # recorded on the message by deliver_*; the others still go out
+                errors.append(exc)
+    if errors:
+        raise errors[0]
+    return sent

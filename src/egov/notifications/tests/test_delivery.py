@@ -93,3 +93,37 @@ def test_smtp_down_records_error_and_keeps_message_pending():
         deliver_email.call(message_id=message_id)
     message = OutboundEmail.objects.get(pk=message_id)
     assert message.sent_at is None and message.attempts == 1 and message.last_error
+
+
+def test_citizen_notice_is_one_task_and_a_retry_sends_only_what_failed(smtp):
+    from django_tasks_db.models import DBTaskResult
+
+    from egov.notifications.models import OutboundSms
+    from egov.notifications.services import notify_citizen
+
+    # GIVEN a citizen notice by e-mail and SMS while the SMTP server refuses connections
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    notify_citizen(
+        event="receive",
+        key="dossier:1:event:1",
+        context={"code": "X-1", "procedure": "Đăng ký khai sinh", "agency": "UBND", "status": "Đang xử lý"},
+        email="dan@example.vn",
+        phone="0912345678",
+    )
+    # THEN one delivery task carries both messages
+    assert DBTaskResult.objects.count() == 1
+    with override_settings(EMAIL_PORT=dead_port):
+        run_worker()
+    # AND the SMS went out although the e-mail failed
+    assert OutboundSms.objects.get().sent_at is not None
+    assert OutboundEmail.objects.get().sent_at is None
+    # WHEN the task is retried with the server back
+    from egov.notifications.tasks import deliver_messages
+
+    email_id, sms_id = OutboundEmail.objects.get().pk, OutboundSms.objects.get().pk
+    assert deliver_messages.call(email_ids=[email_id], sms_ids=[sms_id]) == 1
+    # THEN only the e-mail is sent, once
+    assert len(smtp.messages) == 1
+    assert OutboundEmail.objects.get().sent_at is not None
