@@ -1,7 +1,9 @@
 """Official documents end to end in Debian's Chromium (issue #4): the clerk registers an incoming document,
-the leader assigns it, the specialist drafts the reply, the leader approves and signs it digitally, the clerk
-numbers and issues it (Decree 30/2020 arts. 10-24); the issued PDF is then checked by an independent
-validator, poppler's ``pdfsig``, trusting only the development CA's root."""
+the leader assigns it, the specialist drafts the reply from its page, the leader approves and signs it
+digitally (a visible signature), the clerk numbers and issues it, which adds the agency's seal signature
+(Decree 30/2020 arts. 10-24, Appendix I §II.7-8), and the specialist completes the incoming document; the
+issued PDF is then checked by an independent validator, poppler's ``pdfsig``, trusting only the development
+CA's root: two valid signatures, the leader's and the agency's."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ PASSWORD = "matkhau-Thu-nghiem-1"  # egov.testing.factories.UserFactory
 LEADER_NAME = "Lê Thị Thu Hà"
 SUBJECT_IN = "Về việc báo cáo số lượng công chức cấp xã năm 2026"
 SUBJECT_OUT = "V/v báo cáo số lượng công chức cấp xã năm 2026"
-INCOMING_STEPS = ["register", "assign"]
+INCOMING_STEPS = ["register", "assign", "complete"]
 OUTGOING_STEPS = ["create", "submit", "approve", "sign", "issue"]
 
 
@@ -117,8 +119,8 @@ def dev_ca_dir(tmp_path_factory):
 
 @pytest.fixture
 def office(settings, tmp_path, dev_ca_dir):
-    """A ward People's Committee: its office and culture unit, a clerk, a leader holding a personal signing
-    certificate from the development CA, and a specialist of the culture unit."""
+    """A ward People's Committee holding a seal certificate from the development CA: its office and culture
+    unit, a clerk, a leader holding a personal signing certificate, and a specialist of the culture unit."""
     from egov.signing import services as signing
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
@@ -140,6 +142,7 @@ def office(settings, tmp_path, dev_ca_dir):
     leader.position = "Chủ tịch"
     leader.save(update_fields=["full_name", "position"])
     certificate = signing.certificate_issue(user=leader)
+    seal = signing.certificate_issue(agency=agency)
     return {
         "agency": agency,
         "culture": culture,
@@ -147,6 +150,7 @@ def office(settings, tmp_path, dev_ca_dir):
         "leader": leader,
         "specialist": specialist,
         "certificate": certificate,
+        "seal": seal,
         "ca_dir": dev_ca_dir,
     }
 
@@ -215,22 +219,22 @@ def test_incoming_document_is_assigned_answered_signed_and_issued(page, office, 
     expect(page.get_by_test_id("deadline")).to_have_text(re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$"))
     log_out(page)
 
-    # --- WHEN the specialist finds it in their inbox and drafts the reply, with a PDF draft
+    # --- WHEN the specialist finds it in their inbox and drafts the reply from its page, with a PDF draft
     log_in(page, specialist.username)
     open_inbox(page)
     mine = page.locator(f'[data-testid="inbox-row"][data-pk="{incoming_pk}"]')
     expect(mine).to_contain_text(SUBJECT_IN)
     mine.get_by_role("link", name=arrival_number, exact=True).click()
     expect(page.get_by_test_id("subject")).to_have_text(SUBJECT_IN)
-    page.get_by_test_id("documents-nav-inbox").click()
-    page.get_by_test_id("outgoing-new").click()
+    page.get_by_test_id("draft-reply").click()
     draft_form = page.get_by_test_id("outgoing-form")
+    # THEN the draft form already answers the incoming document
+    expect(draft_form.locator("#id_reply_to")).to_have_value(incoming_pk)
     draft_form.locator("#id_document_type").select_option(label="Công văn")
     draft_form.locator("#id_drafting_department").select_option(str(office["culture"].pk))
     draft_form.locator("#id_subject").fill(SUBJECT_OUT)
     draft_form.locator("#id_other_recipients").fill("000.00.09.H26; Sở Nội vụ tỉnh Phú Thọ")
     draft_form.locator("#id_paper").check()
-    draft_form.locator("#id_reply_to").select_option(incoming_pk)
     draft_form.locator("#id_file").set_input_files(str(draft))
     page.get_by_test_id("outgoing-submit").click()
     expect(status_of(page)).to_have_attribute("data-status", "draft")
@@ -271,12 +275,19 @@ def test_incoming_document_is_assigned_answered_signed_and_issued(page, office, 
     expect(page.get_by_test_id("document-title")).to_contain_text("01/UBND-VX")
     outgoing_url = page.url
 
+    # AND the agency's seal signature was applied: the issued file is a new signed version
+    expect(page.get_by_test_id("seal")).to_have_attribute("data-applied", "true")
+    expect(page.get_by_test_id("seal-missing")).to_have_count(0)
+    sealed_row = page.locator('[data-testid="version-row"][data-signed="true"]')
+    expect(sealed_row).to_contain_text("du-thao-tra-loi-ky-so-dong-dau.pdf")
+
     # AND the outgoing document's trace lists each step, in order, with local times
     assert trace_actions(page) == OUTGOING_STEPS
     stamps = [t.get_attribute("datetime") for t in page.get_by_test_id("trace-event").locator("time").all()]
     assert all(s.endswith("+07:00") for s in stamps) and stamps == sorted(stamps), stamps
 
-    # AND the issued PDF downloaded from the page carries signatures that pdfsig finds valid and trusted
+    # AND the issued PDF downloaded from the page carries two signatures, the leader's then the agency's,
+    # both valid and trusted by pdfsig
     href = page.locator('[data-testid="version-row"][data-signed="true"] a').get_attribute("href")
     response = page.request.get(href)
     assert response.status == 200
@@ -289,18 +300,29 @@ def test_incoming_document_is_assigned_answered_signed_and_issued(page, office, 
     nss = nss_db_trusting(ca.DevCertificateAuthority(office["ca_dir"]).cert_path(ca.ROOT), tmp_path / "nss")
     report = pdfsig(issued_pdf, "-nssdir", nss)
     signatures = len(re.findall(r"^Signature #\d+:", report, flags=re.M))
-    assert signatures >= 1, report
-    assert report.count("Signature is Valid.") == signatures, report
-    assert report.count("Certificate is Trusted.") == signatures, report
-    assert f"Signer Certificate Common Name: {LEADER_NAME}" in report, report
+    assert signatures == 2, report
+    assert report.count("Signature is Valid.") == 2, report
+    assert report.count("Certificate is Trusted.") == 2, report
+    leader_part, seal_part = re.split(r"^Signature #2:", report, flags=re.M)
+    assert f"Signer Certificate Common Name: {LEADER_NAME}" in leader_part, report
+    assert f"Signer Certificate Common Name: {office['agency'].name}" in seal_part, report
     assert "ETSI.CAdES.detached" in report, report
     assert "Total document signed" in report, report  # the last signature covers the whole file
 
-    # AND the incoming document links to its reply by number, and its trace lists its own steps
+    log_out(page)
+
+    # --- WHEN the specialist, the reply issued, completes the incoming document
+    log_in(page, specialist.username)
     page.goto(incoming_url)
     reply = page.get_by_test_id("reply-link")
     expect(reply).to_have_text("01/UBND-VX")
     expect(reply).to_have_attribute("data-pk", outgoing_pk)
+    complete = page.get_by_test_id("form-complete")
+    complete.locator("#id_result").fill("Đã trả lời bằng Công văn số 01/UBND-VX.")
+    page.get_by_test_id("action-complete").click()
+
+    # THEN it is completed, and its trace ends with the completion
+    expect(status_of(page)).to_have_attribute("data-status", "completed")
     assert trace_actions(page) == INCOMING_STEPS
-    reply.click()
+    page.get_by_test_id("reply-link").click()
     expect(page).to_have_url(outgoing_url)
