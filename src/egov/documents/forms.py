@@ -333,7 +333,9 @@ class OutgoingDraftForm(forms.Form):
     )
     file = forms.FileField(label=_("Dự thảo (PDF, DOCX…)"), required=False)
 
-    def __init__(self, *args, agencies, **kwargs):
+    def __init__(self, *args, agencies, reply_to: IncomingDocument | None = None, **kwargs):
+        """``reply_to``: the incoming document the draft answers, preselected (the reply button of its page),
+        offered even when it is older than the choice list reaches."""
         super().__init__(*args, **kwargs)
         agency_ids = list(agencies.values_list("pk", flat=True))
         departments = (
@@ -358,14 +360,20 @@ class OutgoingDraftForm(forms.Form):
             queryset=Agency.objects.filter(is_active=True).exclude(pk__in=agency_ids).order_by("name"),
             required=False,
         )
+        replyable = _replyable(agency_ids)
+        if reply_to is not None:
+            replyable = replyable | IncomingDocument.objects.filter(pk=reply_to.pk, agency_id__in=agency_ids)
         self.fields["reply_to"] = forms.ModelChoiceField(
             label=_("Trả lời văn bản đến"),
-            queryset=_replyable(agency_ids),
+            queryset=replyable.distinct(),
             required=False,
         )
         if len(agency_ids) == 1:
             self.fields["agency"].widget = forms.HiddenInput()
             self.fields["agency"].initial = agency_ids[0]
+        if reply_to is not None:
+            self.fields["reply_to"].initial = reply_to.pk
+            self.fields["agency"].initial = reply_to.agency_id
 
     def clean_other_recipients(self) -> list[tuple[str, str, str]]:
         lines = []

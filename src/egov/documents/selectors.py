@@ -195,6 +195,17 @@ def document_trace(document) -> QuerySet[DocumentEvent]:
     return document.events.select_related("actor").order_by("created_at", "id")
 
 
+def seal_applied(document) -> bool | None:
+    """Whether the issue of an outgoing document applied the agency's seal signature (Decree 30/2020
+    Appendix I §II.8(a)); None when not issued, or issued before the issue recorded it."""
+    if getattr(document, "direction", None) != Direction.OUTGOING or document.issued_at is None:
+        return None
+    event = document.events.filter(action=OA.ISSUE).order_by("-created_at", "-id").first()
+    if event is None or "seal" not in (event.data or {}):
+        return None
+    return bool(event.data["seal"])
+
+
 # ---- inbox ----------------------------------------------------------------------------------------
 
 

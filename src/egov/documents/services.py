@@ -42,7 +42,7 @@ from egov.core.models import Agency, Department
 from egov.core.numbering import next_value
 from egov.notifications.services import notify_users
 
-from . import files
+from . import files, signature_layout
 from .choices import (
     SECRECY_RANK,
     SECRET_LEVELS,
@@ -1348,13 +1348,45 @@ def digital_signing_certificate(user):
     return certificate_usable_for(user=user)
 
 
+def agency_seal_certificate(agency):
+    """The agency's usable seal certificate from ``egov.signing``, or None (also when that app is absent)."""
+    try:
+        from egov.signing.selectors import certificate_usable_for
+    except ImportError:
+        return None
+    return certificate_usable_for(agency=agency)
+
+
+def _signer_position(document: OutgoingDocument, actor) -> str:
+    """Authority prefix and title as printed above the signature (Appendix I: "KT. CHỦ TỊCH")."""
+    position = document.signer_position or getattr(actor, "position", "") or ""
+    return " ".join(part for part in (document.signer_competence, position) if part).strip()
+
+
+def leader_stamp_text(*, document: OutgoingDocument, actor) -> str:
+    """Text of the leader's visible signature, under the signature image: signer, position, agency and the
+    signing time in ISO 8601 with +07:00 (``{signer}`` and ``{signed_at}`` are filled by ``pdf_sign``)."""
+    lines = [_("Ký bởi") + ": {signer}"]
+    position = _signer_position(document, actor)
+    if position:
+        lines.append(_("Chức vụ") + ": " + position)
+    lines.append(_("Cơ quan") + ": " + document.agency.name)
+    lines.append(_("Thời gian ký") + ": {signed_at}")
+    return "\n".join(lines)
+
+
 @transaction.atomic
 def outgoing_sign_digitally(
     *, document: OutgoingDocument, actor, version: DocumentVersion | None = None
 ) -> OutgoingDocument:
     """The leader signs the approved PDF (``version``, default the newest PDF) with their own certificate, as a
-    PAdES signature made by ``egov.signing`` (Decree 30/2020 art. 13, Appendix I §II.7), and the signed
-    bytes become the signed version."""
+    PAdES signature made by ``egov.signing`` (B-LT when the CA's CRLs are at hand), and the signed bytes
+    become the signed version (Decree 30/2020 art. 13).
+
+    The signature is visible (Appendix I §II.7(d)): the signer's blue signature image above their name,
+    position, agency and the signing time in ISO 8601 with +07:00, on the last page, centred between the
+    position line and the name when the signer's name is found in that page's text, else where the
+    signature block usually sits (``signature_layout``)."""
     try:
         from egov.signing.services import pdf_sign
     except ImportError as exc:
@@ -1372,15 +1404,19 @@ def outgoing_sign_digitally(
         raise ValidationFailed(_("Bạn chưa có chứng thư số còn hiệu lực."), code="no_certificate")
     with version.file.open("rb") as stored:
         pdf = stored.read()
+    placement = signature_layout.leader_signature_placement(
+        pdf, signer_names=[document.signer_name, actor.display_name, getattr(certificate, "common_name", "")]
+    )
     signed = pdf_sign(
         pdf=pdf,
         certificate=certificate,
         reason=_("Ký ban hành văn bản"),
         location=document.agency.name,
         field_name=f"egov-outgoing-{document.pk}-v{version.number}",
-        # The signer's image belongs between position and name (Appendix I §II.7.d), a place only the
-        # drafter's layout knows; the signature itself is complete without it.
-        visible=False,
+        visible=True,
+        stamp_text=leader_stamp_text(document=document, actor=actor),
+        box=placement.box,
+        page=placement.page,
     )
     stem = version.name.rsplit(".", 1)[0]
     return outgoing_mark_signed(
@@ -1388,6 +1424,45 @@ def outgoing_sign_digitally(
         actor=actor,
         signed_file=(f"{stem}-ky-so.pdf", signed, "application/pdf"),
         method="digital",
+    )
+
+
+def _apply_seal(*, document: OutgoingDocument, actor, at: dt.datetime) -> DocumentVersion | None:
+    """Sign the signed version with the agency's seal certificate, as a second incremental PAdES signature
+    (Decree 30/2020 Appendix I §II.8(a): the seal image, red, at its actual size, over the left third of the
+    signer's signature image). None when the agency has no usable seal certificate."""
+    certificate = agency_seal_certificate(document.agency)
+    if certificate is None:
+        return None
+    from egov.signing import stamp
+    from egov.signing.services import pdf_sign
+
+    signed = document.signed_version
+    with signed.file.open("rb") as stored:
+        pdf = stored.read()
+    anchor = signature_layout.seal_anchor(pdf, signer_names=[document.signer_name])
+    lines = 4 if _signer_position(document, None) else 3  # the lines of leader_stamp_text under the image
+    sealed = pdf_sign(
+        pdf=pdf,
+        certificate=certificate,
+        reason=_("Phát hành văn bản số %(code)s") % {"code": document.number_notation},
+        location=document.agency.name,
+        field_name=f"egov-outgoing-{document.pk}-seal",
+        visible=True,
+        # The seal alone (§II.8(a)); number, notation and time are in the signature (reason, signing time).
+        stamp_text="",
+        box=stamp.seal_box(anchor.box, text_lines=lines),
+        page=anchor.page,
+    )
+    stem = signed.name.rsplit(".", 1)[0]
+    return _store_version(
+        outgoing=document,
+        attachment=(f"{stem}-dong-dau.pdf", sealed, "application/pdf"),
+        kind=VersionKind.SIGNED,
+        actor=actor,
+        at=at,
+        note=_("Chữ ký số của cơ quan, văn bản số %(code)s") % {"code": document.number_notation},
+        pdf_only=True,
     )
 
 
@@ -1439,6 +1514,17 @@ def outgoing_issue(*, document: OutgoingDocument, actor) -> OutgoingDocument:
     ``DELIVERY_HOOKS`` after commit; a classified document is never sent electronically: the attempt is
     refused and logged.
 
+    Agency seal (Appendix I §II.8(a)): when the agency holds an active seal certificate, the signed PDF gets
+    the agency's signature as a second PAdES signature over the leader-signed file (the seal image over the
+    left third of the leader's signature, the number and notation in its reason), stored as a new version
+    that becomes the signed (sent) one. An uploaded signed copy without a visible digital signature is
+    sealed where its signature block is (``signature_layout``). Reference §5.7 (Appendix I §II.8) says how
+    the agency's signature looks and where it goes, not that an issue must wait for it; so an agency
+    without a seal certificate still issues, the ISSUE event records ``"seal": None`` and the page says
+    the seal was not applied. A seal that should be applied but cannot be (a PDF the signing app refuses)
+    refuses the issue, so no number is used for an unsealed copy. Classified documents are sealed the same
+    way; the seal changes nothing of who may read or receive them.
+
     Not wrapped in one transaction on purpose: the refusal of a classified document is logged in its own
     transaction, which must survive the refusal; the issue itself is atomic (``_issue``).
     """
@@ -1473,6 +1559,9 @@ def _issue(*, document: OutgoingDocument, actor) -> OutgoingDocument:
     document.document_date = _local_date(now)
     document.issued_at = now
     document.issued_by = actor
+    sealed = _apply_seal(document=document, actor=actor, at=now)
+    if sealed is not None:
+        document.signed_version = sealed
     electronic = _electronic_external(document)
     transition(
         document,
@@ -1486,12 +1575,14 @@ def _issue(*, document: OutgoingDocument, actor) -> OutgoingDocument:
             "number": number,
             "number_notation": document.number_notation,
             "electronic": [r.organ_id for r in electronic],
+            "seal": None if sealed is None else {"version": sealed.number, "checksum": sealed.checksum},
         },
     )
     document.search_text = outgoing_search_text(document)
     document.save(
         update_fields=[
             "status",
+            "signed_version",
             "register",
             "number",
             "notation",

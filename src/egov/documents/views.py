@@ -29,7 +29,7 @@ from egov.dossiers.views import officer_required
 
 from . import registers as register_books
 from . import selectors, services
-from .choices import Direction, IncomingAction, OutgoingAction, SecretAttempt, Series
+from .choices import Direction, IncomingAction, IncomingStatus, OutgoingAction, SecretAttempt, Series
 from .forms import (
     INCOMING_FORMS,
     OUTGOING_FORMS,
@@ -231,6 +231,9 @@ def _render_incoming(request: HttpRequest, document: IncomingDocument, *, bound=
         "opinions": document.opinions.select_related("author") if readable else [],
         "events": selectors.document_trace(document),
         "replies": document.replies.all(),
+        "can_draft_reply": readable
+        and document.status != IncomingStatus.RECALLED
+        and document.agency_id in user_agency_ids(user, [Role.SPECIALIST, Role.LEADER, Role.CLERK]),
         "sections": _extra_sections(document),
         "action_forms": action_forms,
         "open_action": bound.action if bound is not None else "",
@@ -315,6 +318,18 @@ def _ext(version) -> str:
 # --- outgoing ---------------------------------------------------------------------------------------------
 
 
+def _reply_target(request: HttpRequest, agencies) -> IncomingDocument | None:
+    """The incoming document named by ``?reply_to=`` (or the posted choice), if the drafter may answer it."""
+    raw = request.POST.get("reply_to") or request.GET.get("reply_to") or ""
+    if not raw.isdigit():
+        return None
+    return (
+        IncomingDocument.objects.filter(pk=int(raw), agency__in=agencies)
+        .exclude(status=IncomingStatus.RECALLED)
+        .first()
+    )
+
+
 @officer_required
 @require_http_methods(["GET", "POST"])
 def outgoing_new(request: HttpRequest) -> HttpResponse:
@@ -322,7 +337,12 @@ def outgoing_new(request: HttpRequest) -> HttpResponse:
     agencies = _agencies(request.user, [Role.SPECIALIST, Role.LEADER, Role.CLERK])
     if not agencies.exists():
         raise PermissionDenied
-    form = OutgoingDraftForm(request.POST or None, request.FILES or None, agencies=agencies)
+    form = OutgoingDraftForm(
+        request.POST or None,
+        request.FILES or None,
+        agencies=agencies,
+        reply_to=_reply_target(request, agencies),
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -383,6 +403,7 @@ def _render_outgoing(request: HttpRequest, document: OutgoingDocument, *, bound=
         "readable": readable,
         "versions": document.versions.select_related("created_by").order_by("number") if readable else [],
         "recipients": document.recipients.select_related("department"),
+        "seal_applied": selectors.seal_applied(document),
         "events": selectors.document_trace(document),
         "sections": _extra_sections(document),
         "action_forms": action_forms,
@@ -425,7 +446,14 @@ def _perform_outgoing(action: str, *, document: OutgoingDocument, user, data: di
         return _("Đã cập nhật bản đã ký; văn thư cấp số và phát hành.")
     if action == OutgoingAction.ISSUE:
         issued = services.outgoing_issue(document=document, actor=user)
-        return _("Đã cấp số %(code)s và phát hành.") % {"code": issued.number_notation}
+        if selectors.seal_applied(issued):
+            return _("Đã cấp số %(code)s, ký số của cơ quan (đóng dấu) và phát hành.") % {
+                "code": issued.number_notation
+            }
+        return _(
+            "Đã cấp số %(code)s và phát hành. Chưa đóng dấu chữ ký số của cơ quan: cơ quan chưa có chứng thư "
+            "số con dấu còn hiệu lực."
+        ) % {"code": issued.number_notation}
     if action == OutgoingAction.RECALL:
         services.outgoing_recall(document=document, actor=user, reason=data["reason"])
         return _("Đã thu hồi văn bản.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -292,3 +293,51 @@ def test_a_draft_answers_a_recent_incoming_document(client, office):
     )
     assert response.status_code == 302
     assert OutgoingDocument.objects.get().reply_to == incoming
+
+
+def test_the_incoming_page_offers_a_reply_draft_with_the_document_preselected(client, office):
+    # GIVEN an incoming document registered more than a year ago (beyond the reply choice list)
+    with at(MONDAY_10.replace(year=2024)):
+        incoming = office.register(document_date=dt.date(2024, 2, 26))
+    # WHEN the specialist opens its page
+    page = login(client, office.specialist).get(
+        reverse("documents:incoming_detail", kwargs={"pk": incoming.pk})
+    )
+    # THEN a "draft a reply" button leads to the draft form with the document preselected
+    html = page.content.decode()
+    new_url = reverse("documents:outgoing_new") + f"?reply_to={incoming.pk}"
+    assert 'data-testid="draft-reply"' in html and new_url in html
+    form = client.get(new_url)
+    assert form.status_code == 200
+    assert form.context["form"]["reply_to"].value() == incoming.pk
+    assert f'<option value="{incoming.pk}" selected>' in form.content.decode()
+    # AND the draft posted from that form answers it
+    response = client.post(
+        reverse("documents:outgoing_new"),
+        {
+            "agency": office.agency.pk,
+            "document_type": doc_type("cong_van").pk,
+            "subject": "Trả lời Quyết định 15",
+            "urgency": "normal",
+            "secrecy": "none",
+            "copies": "1",
+            "reply_to": incoming.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert OutgoingDocument.objects.get().reply_to == incoming
+
+
+def test_no_reply_button_for_whoever_may_not_draft_or_a_recalled_document(client, office):
+    from egov.accounts.choices import Role
+    from egov.testing.factories import officer
+
+    incoming = office.register()
+    url = reverse("documents:incoming_detail", kwargs={"pk": incoming.pk})
+    # an officer of the agency who may not draft (one-stop reception) sees the page but no button
+    reception = officer(office.agency, Role.RECEPTION, username="motcua")
+    page = login(client, reception).get(url)
+    assert page.status_code == 200 and 'data-testid="draft-reply"' not in page.content.decode()
+    # a recalled document is answered by nobody
+    svc.incoming_recall(document=incoming, actor=office.clerk, reason="Gửi nhầm")
+    assert 'data-testid="draft-reply"' not in login(client, office.specialist).get(url).content.decode()

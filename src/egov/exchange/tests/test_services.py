@@ -298,7 +298,11 @@ def test_issue_queues_one_signed_message_with_its_send_task(
         bytes(message.edxml), trusted=edxml.TrustStore.from_pem(_our_ca_pem(dev_ca))
     )
     parsed = edxml.parse_document_message(sender.signed_root)
-    assert parsed.attachments[0].data == PDF
+    # The attachment is the issued file: the signed PDF with the agency's seal signature added at issue
+    # (an incremental update after the signed bytes, Decree 30/2020 Appendix I §II.8(a)).
+    with document.signed_version.file.open("rb") as issued_file:
+        assert parsed.attachments[0].data == issued_file.read()
+    assert parsed.attachments[0].data.startswith(PDF) and len(parsed.attachments[0].data) > len(PDF)
     assert parsed.code_notation == document.notation
     task = DBTaskResult.objects.get(task_path="egov.exchange.tasks.send_message")
     assert task.args_kwargs["kwargs"] == {"message_id": message.pk}
