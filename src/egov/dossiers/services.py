@@ -117,11 +117,13 @@ def _start_task(
     assignee=None,
     handed_over_by=None,
     done: tuple[str, str] | None = None,
+    pool: Sequence | None = None,
 ) -> DossierTask:
     """Open the task of ``step``: due after the step's own budget, never after the dossier's deadline.
 
     ``done=(outcome, note)`` records a step finished at once by ``assignee`` (the reception step the
-    receiving officer hands over on the spot), in the same INSERT."""
+    receiving officer hands over on the spot), in the same INSERT. ``pool``: the officers holding the
+    step's role, when the caller has read them already (an unassigned step is announced to them)."""
     if assignee is not None and not user_has_role(assignee, dossier.agency_id, step.role):
         raise ValidationFailed(
             _("%(name)s không giữ vai trò “%(role)s” tại cơ quan này.")
@@ -152,7 +154,9 @@ def _start_task(
     if assignee is not None and handed_over_by is not None and assignee.pk == handed_over_by.pk:
         return task  # an officer does not need to be told about the step they are doing themselves
     notify_users(
-        users=[assignee] if assignee else officers_with_role(dossier.agency_id, step.role),
+        users=[assignee]
+        if assignee
+        else (pool if pool is not None else officers_with_role(dossier.agency_id, step.role)),
         event="task_assigned",
         key=f"task:{task.pk}",
         title=_("Hồ sơ %(code)s chờ xử lý: %(step)s") % {"code": dossier.code, "step": step.name},
@@ -341,11 +345,11 @@ def _new_dossier(
     form_data: dict | None,
     at: dt.datetime,
     save: bool = True,
-    register_number: bool = False,
+    draw: bool = True,
 ) -> Dossier:
     """A dossier with its code. ``save=False`` leaves the INSERT to the caller (a counter reception inserts
-    it once, already received); ``register_number`` draws the register's number in the same statement as
-    the code."""
+    it once, already received); ``draw=False`` (with ``save=False``) leaves the code to the caller too,
+    who draws it with ``_dossier_code`` as late as it can."""
     if not offering.is_active or not offering.procedure.is_active:
         raise ValidationFailed(
             _("Thủ tục này hiện không được tiếp nhận tại cơ quan."), code="procedure_inactive"
@@ -358,10 +362,8 @@ def _new_dossier(
     if not 1 <= int(set_count) <= 50:
         raise ValidationFailed(_("Số bộ hồ sơ phải từ 1 đến 50."), field="set_count")
     procedure = offering.procedure
-    code, number = _dossier_code(offering.agency, at, register_number=register_number)
     dossier = Dossier(
-        code=code,
-        register_number=number,
+        code=_dossier_code(offering.agency, at)[0] if draw else "",
         offering=offering,
         procedure=procedure,
         agency=offering.agency,
@@ -393,23 +395,48 @@ def _start_clock(dossier: Dossier, *, at: dt.datetime) -> None:
     dossier.rescheduled_due_at = None
 
 
-def _begin_processing(
-    dossier: Dossier, *, actor, at: dt.datetime, next_assignee=None, note: str = ""
-) -> None:
-    """Open the first step; a reception step is done by the receiving officer at once (the hand-over)."""
+@dataclass
+class _Opening:
+    """What opening the first steps needs from the database, read before any counter is drawn."""
+
+    steps: list[ProcessStep]
+    hand_over: bool  # the reception step is done by the receiving officer at once
+    pool: list | None  # officers told about an unassigned first step
+
+
+def _plan_opening(dossier: Dossier, *, actor, next_assignee) -> _Opening:
     steps = _steps(dossier)
     if not steps:
         raise ValidationFailed(_("Thủ tục chưa có quy trình xử lý tại cơ quan này."), code="no_process")
-    first = steps[0]
-    if (
-        first.role == Role.RECEPTION
+    hand_over = (
+        steps[0].role == Role.RECEPTION
         and user_has_role(actor, dossier.agency_id, Role.RECEPTION)
         and len(steps) > 1
-    ):
-        _start_task(dossier, first, at=at, assignee=actor, handed_over_by=actor, done=("handed_over", note))
-        _start_task(dossier, steps[1], at=at, assignee=next_assignee, handed_over_by=actor)
+    )
+    first = steps[1] if hand_over else steps[0]
+    pool = None if next_assignee is not None else list(officers_with_role(dossier.agency_id, first.role))
+    return _Opening(steps=steps, hand_over=hand_over, pool=pool)
+
+
+def _begin_processing(
+    dossier: Dossier,
+    *,
+    actor,
+    at: dt.datetime,
+    next_assignee=None,
+    note: str = "",
+    opening: _Opening | None = None,
+) -> None:
+    """Open the first step; a reception step is done by the receiving officer at once (the hand-over)."""
+    opening = opening or _plan_opening(dossier, actor=actor, next_assignee=next_assignee)
+    steps = opening.steps
+    if opening.hand_over:
+        _start_task(
+            dossier, steps[0], at=at, assignee=actor, handed_over_by=actor, done=("handed_over", note)
+        )
+        _start_task(dossier, steps[1], at=at, assignee=next_assignee, handed_over_by=actor, pool=opening.pool)
     else:
-        _start_task(dossier, first, at=at, assignee=next_assignee, handed_over_by=actor)
+        _start_task(dossier, steps[0], at=at, assignee=next_assignee, handed_over_by=actor, pool=opening.pool)
 
 
 # ---- submission and reception ------------------------------------------------------------------
@@ -485,9 +512,14 @@ def dossier_receive_at_counter(
         form_data=form_data,
         at=at,
         save=False,
-        register_number=True,
+        draw=False,
     )
+    # Every read first (papers, steps, the officers to tell), then the counters: their rows stay locked
+    # from the draw to the commit, and every reception of the agency that day waits on them, so only
+    # the writes may come after (a few milliseconds instead of the whole request).
     papers = _require_complete(dossier, documents, new=True)
+    opening = _plan_opening(dossier, actor=actor, next_assignee=next_assignee)
+    dossier.code, dossier.register_number = _dossier_code(offering.agency, at, register_number=True)
     return _receive(
         dossier,
         actor=actor,
@@ -497,6 +529,7 @@ def dossier_receive_at_counter(
         store=lambda: _store_documents(
             dossier, documents, origin_default=DocumentOrigin.PAPER, required=papers
         ),
+        opening=opening,
     )
 
 
@@ -553,6 +586,7 @@ def _receive(
     next_assignee,
     note: str,
     store: Callable[[], object] | None = None,
+    opening: _Opening | None = None,
 ) -> Dossier:
     """Receipt (Mẫu 01): the clock starts, the dossier enters the yearly register and its first step opens.
 
@@ -587,7 +621,7 @@ def _receive(
         )
     if store is not None:
         store()
-    _begin_processing(dossier, actor=actor, at=at, next_assignee=next_assignee, note=note)
+    _begin_processing(dossier, actor=actor, at=at, next_assignee=next_assignee, note=note, opening=opening)
     _notify_applicant(dossier, event=event, due=_fmt(dossier.due_at))
     return dossier
 
