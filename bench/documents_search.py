@@ -2,8 +2,8 @@
 """Document search at scale: ``selectors.documents_search`` against a raw SQL query of the same trigram
 index, in the same run, on PostgreSQL with N documents of one agency.
 
-    scripts/with-postgres.sh .venv/bin/python bench/documents_search.py                  # 1,000,000 documents
-    BENCH_DOCUMENTS=100000 scripts/with-postgres.sh .venv/bin/python bench/documents_search.py
+    EGOV_PG_DURABLE=1 scripts/with-postgres.sh .venv/bin/python bench/documents_search.py                  # 1,000,000 documents
+    BENCH_DOCUMENTS=100000 EGOV_PG_DURABLE=1 scripts/with-postgres.sh .venv/bin/python bench/documents_search.py
 
 Seeds N documents (70 % incoming, 30 % outgoing, 0.5 % classified, eight years) with COPY, builds the
 trigram GIN indexes of migration 0003 after the load (as a bulk import would), ANALYZEs, then runs 200
@@ -23,6 +23,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
+
+from _pg import server_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -408,6 +410,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
+    postgres_settings = server_settings(os.environ["DATABASE_URL"])  # reads only: durability is not measured
     setup()
     from django.db import connection
 
@@ -480,6 +483,7 @@ def main() -> int:
         "plans": plans,
     }
     OUT.mkdir(parents=True, exist_ok=True)
+    result["postgresql"] = postgres_settings
     (OUT / "documents_search.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0

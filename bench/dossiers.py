@@ -2,8 +2,8 @@
 """One-stop shop throughput: counter reception (durable) and public status look-up, each against a
 bare Django view served by the same gunicorn in the same run, on PostgreSQL with N existing dossiers.
 
-    scripts/with-postgres.sh .venv/bin/python bench/dossiers.py            # 100,000 dossiers
-    BENCH_DOSSIERS=20000 BENCH_SECONDS=5 scripts/with-postgres.sh .venv/bin/python bench/dossiers.py
+    EGOV_PG_DURABLE=1 scripts/with-postgres.sh .venv/bin/python bench/dossiers.py            # 100,000 dossiers
+    BENCH_DOSSIERS=20000 BENCH_SECONDS=5 EGOV_PG_DURABLE=1 scripts/with-postgres.sh .venv/bin/python bench/dossiers.py
 
 Load: wrk (Debian package) with 2 threads and 16 connections, on the same 2 cores as the server (so
 absolute numbers are pessimistic; the ratios are what we compare). Each endpoint is run BENCH_ROUNDS
@@ -23,6 +23,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from _pg import require_durable
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -108,6 +110,7 @@ def main() -> int:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print("bench/dossiers.py needs PostgreSQL: run it through scripts/with-postgres.sh", file=sys.stderr)
         return 2
+    postgres_settings = require_durable(os.environ["DATABASE_URL"])
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
         return 2
@@ -196,6 +199,7 @@ def main() -> int:
 
     bare = median("bare", "rps")
     summary = {
+        "postgresql": postgres_settings,
         "scale": {
             "existing_dossiers": context["dossiers"],
             "seconds_per_run": SECONDS,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Inter-agency exchange throughput (performance.md S5: >= 100 signed documents/s received and verified).
 
-    scripts/with-postgres.sh .venv/bin/python bench/exchange.py             # 2,000 messages x 3 rounds
+    EGOV_PG_DURABLE=1 scripts/with-postgres.sh .venv/bin/python bench/exchange.py             # 2,000 messages x 3 rounds
     BENCH_MESSAGES=500 BENCH_ROUNDS=1 .venv/bin/python bench/exchange.py    # SQLite files, a quick look
 
 Two egov instances on loopback (the harness of tests/exchange), each with its own database (two PostgreSQL
@@ -46,6 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _pg import require_durable  # noqa: E402
 from tests.exchange.harness import Federation  # noqa: E402
 
 OUT = ROOT / "bench" / "results"
@@ -299,6 +300,7 @@ def main() -> int:
     postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
     if not postgres:
         print("bench/exchange.py: no PostgreSQL DATABASE_URL, using two SQLite files", file=sys.stderr)
+    postgres_settings = require_durable(os.environ["DATABASE_URL"]) if postgres else {"durable": "sqlite"}
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="egov-exchange-bench-"))
     federation = Federation(
@@ -407,6 +409,7 @@ def main() -> int:
             )
 
         summary = {
+            "postgresql": postgres_settings,
             "scale": {
                 "messages_per_round": MESSAGES,
                 "rounds_per_mode": ROUNDS,

@@ -3,8 +3,8 @@
 view and against pgbench on the same table and index, all in one run on PostgreSQL
 (performance goals R1, R2, R7 and S1 in shared/reference/performance.md §5).
 
-    scripts/with-postgres.sh .venv/bin/python bench/registry.py                    # 10,000,000 people
-    BENCH_PEOPLE=200000 BENCH_SECONDS=5 scripts/with-postgres.sh .venv/bin/python bench/registry.py
+    EGOV_PG_DURABLE=1 scripts/with-postgres.sh .venv/bin/python bench/registry.py                    # 10,000,000 people
+    BENCH_PEOPLE=200000 BENCH_SECONDS=5 EGOV_PG_DURABLE=1 scripts/with-postgres.sh .venv/bin/python bench/registry.py
 
 1. ``generate_people`` writes N synthetic people to a CSV file (SYNTHETIC DATA).
 2. Ingest, the same file both ways: raw ``COPY ... FROM STDIN (FORMAT csv)`` into a scratch table with the
@@ -40,9 +40,9 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
+from _pg import conninfo, require_durable
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -134,13 +134,13 @@ def wrk(url: str, script: str, env: dict[str, str]) -> dict:
 
 def pgbench(url: str, script: Path) -> dict:
     """Custom select-only pgbench: prepared protocol, the wrk client count, 2 threads like wrk."""
-    parts = urlsplit(url)
-    env = dict(os.environ, PGPASSWORD=parts.password or "")
+    info = conninfo(url)
+    env = dict(os.environ, PGPASSWORD=info["password"])
     out = subprocess.run(
         [
             "pgbench", "-n", "-M", "prepared", "-c", str(CONNECTIONS), "-j", "2", "-T", str(SECONDS),
-            "-f", str(script), "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
-            "-U", parts.username or "egov", (parts.path or "/egov").lstrip("/"),
+            "-f", str(script), "-h", info["host"], "-p", info["port"],
+            "-U", info["user"], info["dbname"],
         ],
         env=env, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
@@ -197,12 +197,14 @@ def main() -> int:  # noqa: C901 - one linear run, easier to read in one piece
                 file=sys.stderr,
             )
             return 2
+    postgres_settings = require_durable(url)
     OUT.mkdir(parents=True, exist_ok=True)
     env = server_env()
     work = Path(tempfile.mkdtemp(prefix="egov-registry-bench-"))
     csv_path = work / "people.csv"
     summary: dict = {"scale": {"people": PEOPLE, "seconds_per_run": SECONDS, "rounds": ROUNDS,
-                               "connections": CONNECTIONS, "gunicorn_workers": WORKERS, "cpus": os.cpu_count()}}  # fmt: skip
+                               "connections": CONNECTIONS, "gunicorn_workers": WORKERS, "cpus": os.cpu_count()},
+                     "postgresql": postgres_settings}  # fmt: skip
     try:
         manage("migrate", "--noinput", "-v", "0", env=env)
         manage("load_units", env=env, capture=True)

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${EGOV_PYTHON:-.venv/bin/python}
-scripts/with-postgres.sh "$PY" bench/dossiers.py
+EGOV_PG_DURABLE=1 scripts/with-postgres.sh "$PY" bench/dossiers.py
 "$PY" bench/signing.py
-scripts/with-postgres.sh "$PY" bench/documents_search.py
-scripts/with-postgres.sh "$PY" bench/registry.py
+EGOV_PG_DURABLE=1 scripts/with-postgres.sh "$PY" bench/documents_search.py
+EGOV_PG_DURABLE=1 scripts/with-postgres.sh "$PY" bench/registry.py
+EGOV_PG_DURABLE=1 scripts/with-postgres.sh "$PY" bench/exchange.py

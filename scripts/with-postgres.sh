@@ -14,6 +14,12 @@
 # Environment:
 #   EGOV_PG_BINDIR            where initdb/pg_ctl/psql live (default: newest /usr/lib/postgresql/*/bin)
 #   EGOV_TEST_DATABASE_URL    use this existing server instead of starting one
+#   EGOV_PG_DURABLE=1         for benchmarks: fsync, synchronous_commit and full_page_writes stay on (a
+#                             commit is on disk before it is acknowledged) and the memory settings of the
+#                             reference machine are used (shared/reference/performance.md §3b); the
+#                             command then connects over the unix socket, as an application on the
+#                             database's own host would. Without it the cluster trades durability for
+#                             test speed.
 set -euo pipefail
 
 if [ $# -eq 0 ]; then
@@ -104,12 +110,18 @@ free_port() {
     "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Durability is pointless for a cluster deleted after the run; turning it off makes tests faster.
+# Durability is pointless for a cluster deleted after the run; turning it off makes tests faster. A
+# benchmark measures what production pays: every commit flushed to disk.
+if [ "${EGOV_PG_DURABLE:-0}" = 1 ]; then
+    server_settings="-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=4GB -c work_mem=64MB -c max_parallel_workers_per_gather=2 -c max_connections=200"
+else
+    server_settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
 started=0
 for _ in 1 2 3; do
     PORT=$(free_port)
     if "${RUN_AS[@]}" "$BINDIR/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 -o \
-        "-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=$WORK/socket -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        "-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=$WORK/socket $server_settings" \
         start >/dev/null; then
         started=1
         break
@@ -127,9 +139,17 @@ CREATE ROLE egov LOGIN CREATEDB PASSWORD '$APP_PASSWORD';
 CREATE DATABASE egov OWNER egov;
 SQL
 
-export DATABASE_URL="postgres://egov:$APP_PASSWORD@127.0.0.1:$PORT/egov"
 version=$("$BINDIR/postgres" --version | awk '{print $3}')
-echo "with-postgres: PostgreSQL $version on 127.0.0.1:$PORT (throwaway, removed at exit)"
+if [ "${EGOV_PG_DURABLE:-0}" = 1 ]; then
+    socket_dir=$("$PYTHON" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$WORK/socket")
+    export DATABASE_URL="postgres://egov:$APP_PASSWORD@$socket_dir:$PORT/egov"
+    # The socket's directory must be reachable by the command's user (root runs the command here).
+    chmod 755 "$WORK"
+    echo "with-postgres: PostgreSQL $version, durable (fsync on), on the unix socket in $WORK/socket (throwaway, removed at exit)"
+else
+    export DATABASE_URL="postgres://egov:$APP_PASSWORD@127.0.0.1:$PORT/egov"
+    echo "with-postgres: PostgreSQL $version on 127.0.0.1:$PORT (throwaway, removed at exit)"
+fi
 
 cd "$OLDPWD"
 set +e

@@ -55,15 +55,9 @@ def _postgres_url() -> str:
 def _pg_connect(url: str, dbname: str | None = None):
     import psycopg
 
-    parts = urllib.parse.urlsplit(url)
-    return psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=urllib.parse.unquote(parts.username or ""),
-        password=urllib.parse.unquote(parts.password or ""),
-        dbname=dbname or parts.path.lstrip("/"),
-        autocommit=True,
-    )
+    # libpq reads the URL itself: its host may be a percent-encoded socket directory, which
+    # urlsplit().hostname would lower-case.
+    return psycopg.connect(_pg_url_for(url, dbname) if dbname else url, autocommit=True)
 
 
 def _pg_url_for(url: str, dbname: str) -> str:

@@ -34,7 +34,8 @@ class Person(models.Model):
     every id written here is read from its table in the same transaction (the importer resolves commune
     codes, services pass model instances), people and administrative units are never deleted (a death
     sets ``is_deceased``; a retired unit gets ``valid_to``), and ``on_delete=PROTECT`` is still enforced
-    by the ORM. ``selectors.registry_dangling_references`` checks it, and a test runs it.
+    by the ORM. ``selectors.registry_dangling_references`` checks it (``manage.py registry_check``, nightly),
+    and a test runs it (docs/adr/0002).
     """
 
     id_number = models.CharField(_("số định danh cá nhân"), max_length=12)

@@ -277,3 +277,20 @@ def test_no_dangling_references(province, parents):
     register(province, father=father, mother=mother, household=household)
     person_read(person_id_number=father.id_number, actor=province.officer, purpose="Kiểm tra")
     assert set(registry_dangling_references().values()) == {0}
+
+
+def test_registry_check_command_reports_a_dangling_reference(province, parents):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    father, mother, household = parents
+    child = register(province, father=father, mother=mother, household=household)
+    out = StringIO()
+    call_command("registry_check", stdout=out)
+    assert "person.father: 0" in out.getvalue()
+    # WHEN a write that bypassed the services leaves a father who does not exist
+    Person.objects.filter(pk=child.pk).update(father_id=father.pk + 10_000_000)
+    # THEN the nightly check fails and names the column
+    with pytest.raises(CommandError, match="person.father"):
+        call_command("registry_check", stdout=StringIO())
