@@ -20,6 +20,7 @@
 #                             command then connects over the unix socket, as an application on the
 #                             database's own host would. Without it the cluster trades durability for
 #                             test speed.
+#   EGOV_PG_EXTRA_SETTINGS    more server settings for an experiment, e.g. "-c commit_delay=500"
 set -euo pipefail
 
 if [ $# -eq 0 ]; then
@@ -113,7 +114,7 @@ free_port() {
 # Durability is pointless for a cluster deleted after the run; turning it off makes tests faster. A
 # benchmark measures what production pays: every commit flushed to disk.
 if [ "${EGOV_PG_DURABLE:-0}" = 1 ]; then
-    server_settings="-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=4GB -c work_mem=64MB -c max_parallel_workers_per_gather=2 -c max_connections=200"
+    server_settings="-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=4GB -c work_mem=64MB -c max_parallel_workers_per_gather=2 -c max_connections=200 ${EGOV_PG_EXTRA_SETTINGS:-}"
 else
     server_settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 fi
@@ -138,6 +139,9 @@ PGPASSWORD="$SUPER_PASSWORD" "${RUN_AS[@]}" "$BINDIR/psql" -q -X -v ON_ERROR_STO
 CREATE ROLE egov LOGIN CREATEDB PASSWORD '$APP_PASSWORD';
 CREATE DATABASE egov OWNER egov;
 SQL
+# Benchmarks flush a bulk load's dirty pages (CHECKPOINT) before they measure; PostgreSQL 15 has a role for it.
+PGPASSWORD="$SUPER_PASSWORD" "${RUN_AS[@]}" "$BINDIR/psql" -q -X -h "$WORK/socket" -p "$PORT" -U postgres \
+    -d postgres -c "GRANT pg_checkpoint TO egov" >/dev/null 2>&1 || true
 
 version=$("$BINDIR/postgres" --version | awk '{print $3}')
 if [ "${EGOV_PG_DURABLE:-0}" = 1 ]; then

@@ -3,10 +3,14 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
+from egov.population import api_fast as population_api_fast
+
 from .api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The registry look-up, ahead of the API's router (egov.population.api_fast explains why).
+    path("api/v1/population/people/<str:id_number>", population_api_fast.person_lookup),
     path("api/v1/", api.urls),
     path("calendar/", include("egov.core.urls")),
     path("accounts/", include("egov.accounts.urls")),

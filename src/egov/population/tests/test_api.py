@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 
 import pytest
@@ -173,3 +174,26 @@ def test_openapi_documents_the_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/population/people/{id_number}" in paths
     assert "/api/v1/population/people/{id_number}/access-log" in paths
+
+
+def test_the_fast_route_and_the_documented_operation_answer_the_same(client, province, person, rf):
+    # GIVEN the look-up served by the plain view (api_fast) and the ninja operation that documents it
+    from egov.population import api as ninja_api
+
+    query = {"purpose": "Giải quyết hồ sơ", "dossier_code": "X-1"}
+    served = client.get(f"/api/v1/population/people/{person.id_number}", query, **auth(province.officer))
+    request = rf.get("/", query)
+    request.auth = province.officer
+    documented = ninja_api.person_lookup(request, person.id_number, ninja_api.LookupQuery(**query))
+    # THEN both give the same record, and both reads are logged
+    assert served.status_code == documented.status_code == 200
+    assert served.json() == json.loads(documented.content)
+    assert PersonAccessLog.objects.filter(person=person).count() == 2
+
+
+def test_the_fast_route_refuses_other_methods_and_missing_tokens_in_the_error_shape(client, province, person):
+    path = f"/api/v1/population/people/{person.id_number}"
+    assert_error(client.post(path, **auth(province.officer)), 405, "method_not_allowed")
+    assert_error(client.get(path, {"purpose": "x"}), 401, "unauthorized")
+    assert_error(client.get(path, {"purpose": "x"}, HTTP_AUTHORIZATION="Bearer wrong"), 401, "unauthorized")
+    assert not PersonAccessLog.objects.exists()
