@@ -36,24 +36,26 @@ def _bearer(request: HttpRequest) -> str:
         "01 (đã đến) hoặc 15/16 (đồng ý/từ chối thu hồi, cập nhật) với HTTP 200; 02 (từ chối tiếp nhận) "
         "kèm lý do với HTTP 4xx. Gửi lại cùng DocumentId nhận lại đúng câu trả lời lần đầu."
     ),
+    # Status codes as numbers, like ninja's own: a "200" string next to ninja's 200 would become two
+    # "200" keys in the JSON, which Swagger UI refuses to parse.
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
         },
         "responses": {
-            "200": {"description": "Gói tin trạng thái 01/15/16", "content": {"application/xml": {}}},
-            "400": {
+            200: {"description": "Gói tin trạng thái 01/15/16", "content": {"application/xml": {}}},
+            400: {
                 "description": "Gói tin trạng thái 02: gói tin sai cấu trúc",
                 "content": {"application/xml": {}},
             },
-            "401": {"description": "Thiếu hoặc sai mã truy cập"},
-            "403": {
+            401: {"description": "Thiếu hoặc sai mã truy cập"},
+            403: {
                 "description": "Gói tin trạng thái 02: chưa ký, chữ ký sai hoặc người ký không được tin cậy"
             },
-            "413": {"description": "Gói tin quá lớn"},
-            "415": {"description": "Không phải application/xml"},
-            "422": {"description": "Gói tin trạng thái 02: gửi nhầm nơi nhận hoặc không tiếp nhận được"},
+            413: {"description": "Gói tin quá lớn"},
+            415: {"description": "Không phải application/xml"},
+            422: {"description": "Gói tin trạng thái 02: gửi nhầm nơi nhận hoặc không tiếp nhận được"},
         },
     },
 )
