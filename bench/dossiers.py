@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import _harness as harness
 from _pg import require_durable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,28 +35,8 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def server_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        EGOV_SECRET_KEY=secrets.token_urlsafe(50),
-        EGOV_BENCH="1",
-        EGOV_DEBUG="0",
-        EGOV_TESTING="0",
-        EGOV_ALLOWED_HOSTS="127.0.0.1,localhost",
-        EGOV_CONN_MAX_AGE="600",
-        EGOV_LOG_LEVEL="WARNING",
-        EGOV_SECURE_COOKIES="0",
-        PYTHONPATH=str(ROOT / "src"),
-        DJANGO_SETTINGS_MODULE="egov.config.settings",
-        EGOV_VAR_DIR=str(OUT / "var"),
-    )
-    return env
+    return harness.server_env(OUT / "var")
 
 
 def manage(*args: str, env: dict[str, str], stdin: str | None = None) -> None:
@@ -67,27 +46,7 @@ def manage(*args: str, env: dict[str, str], stdin: str | None = None) -> None:
 
 
 def wrk(url: str, script: str, env: dict[str, str]) -> dict:
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{CONNECTIONS}",
-            f"-d{SECONDS}s",
-            "--timeout",
-            "5s",
-            "-s",
-            str(BENCH / script),
-            url,
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    line = next(line for line in out.splitlines() if line.startswith("EGOV_RESULT "))
-    result = json.loads(line.split(" ", 1)[1])
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result
+    return harness.wrk(url, script, env, connections=CONNECTIONS, seconds=SECONDS)
 
 
 def count(env: dict[str, str], sql: str) -> int:
@@ -137,7 +96,7 @@ def main() -> int:
         ensure_ascii=False,
     )
 
-    port = free_port()
+    port = harness.free_port()
     server = subprocess.Popen(
         [
             PY,

@@ -32,9 +32,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +41,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import _harness as harness
 import psycopg
 from _pg import conninfo, require_durable
 
@@ -83,29 +82,8 @@ print("CONTEXT " + json.dumps({"token": api_token_issue(user=user, name="bench r
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def server_env() -> dict[str, str]:
-    """The same server settings as bench/dossiers.py: production mode, bench view on, long DB sessions."""
-    env = dict(os.environ)
-    env.update(
-        EGOV_SECRET_KEY=secrets.token_urlsafe(50),
-        EGOV_BENCH="1",
-        EGOV_DEBUG="0",
-        EGOV_TESTING="0",
-        EGOV_ALLOWED_HOSTS="127.0.0.1,localhost",
-        EGOV_CONN_MAX_AGE="600",
-        EGOV_LOG_LEVEL="WARNING",
-        EGOV_SECURE_COOKIES="0",
-        PYTHONPATH=str(ROOT / "src"),
-        DJANGO_SETTINGS_MODULE="egov.config.settings",
-        EGOV_VAR_DIR=str(OUT / "var"),
-    )
-    return env
+    return harness.server_env(OUT / "var")
 
 
 def manage(*args: str, env: dict[str, str], capture: bool = False) -> str:
@@ -116,27 +94,7 @@ def manage(*args: str, env: dict[str, str], capture: bool = False) -> str:
 
 
 def wrk(url: str, script: str, env: dict[str, str]) -> dict:
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{CONNECTIONS}",
-            f"-d{SECONDS}s",
-            "--timeout",
-            "5s",
-            "-s",
-            str(BENCH / script),
-            url,
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    line = next(line for line in out.splitlines() if line.startswith("EGOV_RESULT "))
-    result = json.loads(line.split(" ", 1)[1])
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result
+    return harness.wrk(url, script, env, connections=CONNECTIONS, seconds=SECONDS)
 
 
 def pgbench(url: str, script: Path) -> dict:
@@ -278,7 +236,7 @@ def main() -> int:  # noqa: C901 - one linear run, easier to read in one piece
         ]
 
         # ---- look-ups: bare view, API, pgbench, interleaved ---------------------------------------
-        port = free_port()
+        port = harness.free_port()
         server = subprocess.Popen(
             [PY, "-m", "gunicorn", "egov.config.wsgi", "-w", str(WORKERS), *THREAD_ARGS, "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
             env=env, cwd=ROOT,

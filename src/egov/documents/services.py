@@ -1700,36 +1700,36 @@ def documents_scan_deadlines(*, now: dt.datetime | None = None) -> dict[str, int
             recipients = handlers + list(leaders_of(document.agency_id))
             label = _incoming_label(document)
             if deadline <= now:
-                assignment.overdue_notified_at = now
-                assignment.save(update_fields=["overdue_notified_at"])
-                transition(
-                    document, action=IncomingAction.OVERDUE, at=now, data={"deadline": deadline.isoformat()}
+                stamp, action, event, key, title = (
+                    "overdue_notified_at",
+                    IncomingAction.OVERDUE,
+                    "document_overdue",
+                    "overdue",
+                    _("%(doc)s đã quá hạn xử lý"),
                 )
-                notify_users(
-                    users=recipients,
-                    event="document_overdue",
-                    key=f"incoming:{document.pk}:overdue:{assignment.pk}",
-                    title=_("%(doc)s đã quá hạn xử lý") % {"doc": label},
-                    body=_("Hạn xử lý: %(due)s.") % {"due": _fmt(deadline)},
-                    url=_incoming_url(document),
-                )
-                counts["overdue"] += 1
             elif (
                 assignment.due_soon_notified_at is None
                 and calendar.working_hours_between(now, deadline) <= one_day
             ):
-                assignment.due_soon_notified_at = now
-                assignment.save(update_fields=["due_soon_notified_at"])
-                transition(
-                    document, action=IncomingAction.DUE_SOON, at=now, data={"deadline": deadline.isoformat()}
+                stamp, action, event, key, title = (
+                    "due_soon_notified_at",
+                    IncomingAction.DUE_SOON,
+                    "document_due_soon",
+                    "due-soon",
+                    _("%(doc)s sắp đến hạn xử lý"),
                 )
-                notify_users(
-                    users=recipients,
-                    event="document_due_soon",
-                    key=f"incoming:{document.pk}:due-soon:{assignment.pk}",
-                    title=_("%(doc)s sắp đến hạn xử lý") % {"doc": label},
-                    body=_("Hạn xử lý: %(due)s.") % {"due": _fmt(deadline)},
-                    url=_incoming_url(document),
-                )
-                counts["due_soon"] += 1
+            else:
+                continue
+            setattr(assignment, stamp, now)
+            assignment.save(update_fields=[stamp])
+            transition(document, action=action, at=now, data={"deadline": deadline.isoformat()})
+            notify_users(
+                users=recipients,
+                event=event,
+                key=f"incoming:{document.pk}:{key}:{assignment.pk}",
+                title=title % {"doc": label},
+                body=_("Hạn xử lý: %(due)s.") % {"due": _fmt(deadline)},
+                url=_incoming_url(document),
+            )
+            counts[key.replace("-", "_")] += 1
     return counts

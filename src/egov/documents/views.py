@@ -272,27 +272,42 @@ def _perform_incoming(action: str, *, document: IncomingDocument, user, data: di
     raise Http404
 
 
-@officer_required
-@require_POST
-def incoming_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    form_class = INCOMING_FORMS.get(action)
+def _run_action(request: HttpRequest, pk: int, action: str, *, forms, load, perform, render, detail: str):
+    """One POST of a document page's action form: validate, run the service, show the outcome. A refused
+    action re-renders the page with the form and its message (4xx), after logging the refusal."""
+    form_class = forms.get(action)
     if form_class is None:
         raise Http404
-    document = _incoming_or_404(request, pk)
+    document = load(request, pk)
     form = form_class(request.POST, request.FILES, document=document, user=request.user)
     if not form.is_valid():
         messages.error(
             request, _("Chưa thực hiện “%(a)s”: vui lòng kiểm tra lại thông tin.") % {"a": form.label}
         )
-        return _render_incoming(request, document, bound=form, status=400)
+        return render(request, document, bound=form, status=400)
     try:
-        done = _perform_incoming(action, document=document, user=request.user, data=dict(form.cleaned_data))
+        done = perform(action, document=document, user=request.user, data=dict(form.cleaned_data))
     except DomainError as exc:
         _record_refusal(request, document, exc, action)
         messages.error(request, exc.message)
-        return _render_incoming(request, _incoming_or_404(request, pk), bound=form, status=_status_of(exc))
+        return render(request, load(request, pk), bound=form, status=_status_of(exc))
     messages.success(request, done)
-    return redirect("documents:incoming_detail", pk=document.pk)
+    return redirect(detail, pk=document.pk)
+
+
+@officer_required
+@require_POST
+def incoming_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    return _run_action(
+        request,
+        pk,
+        action,
+        forms=INCOMING_FORMS,
+        load=_incoming_or_404,
+        perform=_perform_incoming,
+        render=_render_incoming,
+        detail="documents:incoming_detail",
+    )
 
 
 @officer_required
@@ -466,24 +481,16 @@ def _perform_outgoing(action: str, *, document: OutgoingDocument, user, data: di
 @officer_required
 @require_POST
 def outgoing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    form_class = OUTGOING_FORMS.get(action)
-    if form_class is None:
-        raise Http404
-    document = _outgoing_or_404(request, pk)
-    form = form_class(request.POST, request.FILES, document=document, user=request.user)
-    if not form.is_valid():
-        messages.error(
-            request, _("Chưa thực hiện “%(a)s”: vui lòng kiểm tra lại thông tin.") % {"a": form.label}
-        )
-        return _render_outgoing(request, document, bound=form, status=400)
-    try:
-        done = _perform_outgoing(action, document=document, user=request.user, data=dict(form.cleaned_data))
-    except DomainError as exc:
-        _record_refusal(request, document, exc, action)
-        messages.error(request, exc.message)
-        return _render_outgoing(request, _outgoing_or_404(request, pk), bound=form, status=_status_of(exc))
-    messages.success(request, done)
-    return redirect("documents:outgoing_detail", pk=document.pk)
+    return _run_action(
+        request,
+        pk,
+        action,
+        forms=OUTGOING_FORMS,
+        load=_outgoing_or_404,
+        perform=_perform_outgoing,
+        render=_render_outgoing,
+        detail="documents:outgoing_detail",
+    )
 
 
 @officer_required
