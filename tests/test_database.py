@@ -24,6 +24,25 @@ def test_suite_runs_on_the_database_that_database_url_names():
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_statements_are_bound_on_the_server_and_prepared_when_repeated():
+    # GIVEN the default settings (Django alone would leave psycopg's prepare threshold at None: never)
+    connection.ensure_connection()
+    psycopg_connection = connection.connection
+    assert psycopg_connection.prepare_threshold == 5
+    # WHEN one statement runs more often than the threshold on the connection
+    sql = "SELECT count(*) FROM django_migrations WHERE app = %s"
+    with connection.cursor() as cursor:
+        for _ in range(7):
+            cursor.execute(sql, ["population"])
+        # THEN the server holds it as a prepared statement, planned once
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%django_migrations%"]
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_counter_never_repeats_when_many_workers_draw_at_once():
     """Dossier codes must never repeat under concurrent receptions (Circular 01/2018 art. 19)."""

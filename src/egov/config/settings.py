@@ -141,7 +141,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
 ):
     # Parameters travel apart from the SQL (no quoting of literals in Python) and psycopg prepares the
     # statements a connection runs often (prepare_threshold 5): less CPU per query on both sides.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True})
+    # Django leaves psycopg's threshold at None (never prepare) unless it is given here.
+    _prepare_threshold = os.environ.get("EGOV_PG_PREPARE_THRESHOLD", "5").strip()
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "server_side_binding": True,
+            "prepare_threshold": int(_prepare_threshold) if _prepare_threshold else None,
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -19,6 +19,17 @@ def error_response(status: int, code: str, message: str, *, details: Any = None)
 class BearerToken(HttpBearer):
     """``Authorization: Bearer <token>`` from ``manage.py issue_api_token``."""
 
+    def __call__(self, request: HttpRequest):
+        # ninja's rule (scheme case-insensitive, the rest is the token), read from META: ``request.headers``
+        # would first build a dict of every header of the request, on every call.
+        value = request.META.get("HTTP_AUTHORIZATION")
+        if not value:
+            return None
+        scheme, _space, token = value.partition(" ")
+        if scheme.lower() != self.openapi_scheme:
+            return None
+        return self.authenticate(request, token)
+
     def authenticate(self, request: HttpRequest, token: str):
         from egov.accounts.selectors import user_for_token
 

@@ -271,3 +271,15 @@ def _load(calendar_id: int | None) -> WorkingCalendar:
         use_national_holidays=row.use_national_holidays,
         overrides={d.date: d.kind for d in row.days.all()},
     )
+
+
+def warm_up(today: dt.date | None = None) -> None:
+    """Load the national holidays of this year and the next into the per-process cache.
+
+    The ``holidays`` package imports and builds a country's calendar on first use (about half a second),
+    so a web worker that has not computed a deadline yet would make the first reception it serves wait;
+    ``config/wsgi.py`` calls this once per server process instead.
+    """
+    year = (today or dt.date.today()).year
+    for y in (year, year + 1):
+        national_days(y)

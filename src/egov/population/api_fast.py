@@ -21,17 +21,16 @@ from egov.core.errors import DomainError, PermissionDenied
 
 from . import services
 from .auth import registry_bearer
-from .presenters import person_record
 
 
 def lookup(*, user, id_number: str, purpose: str, dossier_code: str) -> JsonResponse:
     """The look-up itself, for both routes: officers only, purpose required, every read logged."""
     if not user_is_officer(user):
         raise PermissionDenied(_("Chỉ cán bộ đang được phân quyền mới được tra cứu thông tin công dân."))
-    person = services.person_read(
+    record = services.person_read_record(
         person_id_number=id_number, actor=user, purpose=purpose, dossier_code=dossier_code, channel="api"
     )
-    return JsonResponse(person_record(person), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(record, json_dumps_params={"ensure_ascii": False})
 
 
 @csrf_exempt  # bearer tokens, no cookies: nothing for CSRF to protect

@@ -49,6 +49,10 @@ class CompiledQuery:
             self._compiled[alias] = compiled
             return compiled
 
+    def column_count(self, alias: str = "default") -> int:
+        """How many columns the query returns."""
+        return len(self._compile(alias)[5])
+
     def sql(self, alias: str = "default") -> str:
         return self._compile(alias)[0]
 

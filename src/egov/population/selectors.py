@@ -37,6 +37,44 @@ def person_by_id_number(id_number: str) -> QuerySet[Person]:
 
 PERSON_BY_ID_NUMBER = CompiledQuery(person_by_id_number, _ID_NUMBER_PLACEHOLDER)
 
+# The columns of a full record as the API returns it, the relatives' number and name joined in (nullable
+# keys, so LEFT JOINs by primary key): ``presenters.person_record_from_values`` reads them in this order.
+PERSON_RECORD_VALUES = (
+    "id",
+    "id_number",
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "ethnicity",
+    "religion",
+    "nationality",
+    "place_of_birth",
+    "place_of_birth_commune_id",
+    "hometown",
+    "permanent_residence_commune_id",
+    "permanent_residence_address",
+    "temporary_residence_commune_id",
+    "temporary_residence_address",
+    "father__id_number",
+    "father__full_name",
+    "mother__id_number",
+    "mother__full_name",
+    "spouse__id_number",
+    "spouse__full_name",
+    "is_deceased",
+    "date_of_death",
+)
+
+
+def person_record_values(id_number: str) -> QuerySet:
+    """The full record of the person with ``id_number`` as one row of plain values (``PERSON_RECORD_VALUES``):
+    what the look-up API sends, read by ``services.person_read_record`` without building model instances
+    (``PERSON_RECORD_BY_ID_NUMBER``); the EXPLAIN test plans this query set."""
+    return Person.objects.filter(id_number=id_number).values_list(*PERSON_RECORD_VALUES)
+
+
+PERSON_RECORD_BY_ID_NUMBER = CompiledQuery(person_record_values, _ID_NUMBER_PLACEHOLDER)
+
 
 def person_record_queryset() -> QuerySet[Person]:
     """People with the relations of a full record joined in, for lists and pages that are not the hot

@@ -17,12 +17,19 @@ from .choices import Ethnicity, Relationship, Sex
 from .ids import ID_NUMBER_LENGTH, issue_id_number
 from .models import CitizenLink, Household, HouseholdMember, Person, PersonAccessLog
 from .names import clean_name, name_problem, search_key
-from .selectors import PERSON_BY_ID_NUMBER, person_access_history, person_attach_relations
+from .presenters import person_record, person_record_from_values
+from .selectors import (
+    PERSON_BY_ID_NUMBER,
+    PERSON_RECORD_BY_ID_NUMBER,
+    person_access_history,
+    person_attach_relations,
+)
 
 __all__ = [
     "PERSON_READ_FIELDS",
     "person_access_history",
     "person_read",
+    "person_read_record",
     "person_register_birth",
 ]
 
@@ -201,45 +208,37 @@ def person_register_birth(
 
 
 _ACCESS_LOG_COLUMNS = ("user", "person", "purpose", "dossier_code", "fields", "channel", "at")
-_access_log_sql: dict[str, tuple[str, str]] = {}
+_access_log_sql: dict[tuple[str, int], tuple[str, str]] = {}
 
 
-def _access_log_statements(conn) -> tuple[str, str]:
+def _access_log_statements(conn, query=PERSON_BY_ID_NUMBER) -> tuple[str, str]:
     """The access-log ``INSERT`` on its own, and on PostgreSQL the look-up and the ``INSERT`` as one
-    statement (a data-modifying ``WITH``) around the ORM's own SQL for the person."""
-    statements = _access_log_sql.get(conn.alias)
+    statement (a data-modifying ``WITH``) around the ORM's own SQL for the person (``query``, a
+    ``CompiledQuery`` whose first column is the person's primary key)."""
+    key = (conn.alias, id(query))
+    statements = _access_log_sql.get(key)
     if statements is None:
         meta = PersonAccessLog._meta
         quote = conn.ops.quote_name
         columns = ", ".join(quote(meta.get_field(name).column) for name in _ACCESS_LOG_COLUMNS)
         values = ", ".join(["%s"] * len(_ACCESS_LOG_COLUMNS))
         insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
-        person_id = quote(Person._meta.pk.column)
+        sql = query.sql(conn.alias)
+        # Positional names for the WITH's columns: a values query with joins repeats column names.
+        names = ", ".join(f"c{i}" for i in range(query.column_count(conn.alias)))
         logged_read = (
-            f"WITH person AS ({PERSON_BY_ID_NUMBER.sql(conn.alias)}), "  # noqa: S608
+            f"WITH person ({names}) AS ({sql}), "  # noqa: S608
             f"access_log AS (INSERT INTO {quote(meta.db_table)} ({columns}) "
-            f"SELECT %s, person.{person_id}, %s, %s, %s, %s, %s FROM person) "
+            f"SELECT %s, person.c0, %s, %s, %s, %s, %s FROM person) "
             "SELECT person.* FROM person"
         )
-        statements = _access_log_sql[conn.alias] = (insert, logged_read)
+        statements = _access_log_sql[key] = (insert, logged_read)
     return statements
 
 
-def person_read(
-    *, person_id_number: str, actor, purpose: str, dossier_code: str = "", channel: str = "web"
-) -> Person:
-    """An officer's read of a person's full record, refused without a stated purpose and logged in the
-    same transaction (Decree 13/2023/NĐ-CP arts. 3 and 9: processing only for a stated purpose, on
-    record; the citizen can see the log). If the log row cannot be written, nothing is returned. A citizen
-    whose account is verified to be the person may read their own record the same way (e.g. to prefill a
-    form); anyone else is refused.
-
-    The hottest personal-data path (performance goals R1, S1): on PostgreSQL the look-up and the log
-    ``INSERT`` are one statement (a data-modifying ``WITH`` around the ORM's SQL for the person, compiled
-    once per process), so they are atomic without ``BEGIN``/``COMMIT`` round trips, and the read is one
-    round trip; elsewhere a transaction holds the ``SELECT`` and the ``INSERT``. The communes' names come
-    from a per-process cache; the relatives, if any, from one more query by primary key.
-    """
+def _checked_read(*, person_id_number: str, actor, purpose: str, dossier_code: str) -> tuple[str, str, str]:
+    """The rules every read of a record passes before the database is asked: a stated purpose of sane
+    length, a well-formed number, a reader allowed to read it. Returns the cleaned values."""
     purpose = (purpose or "").strip()
     if not purpose:
         raise ValidationFailed(
@@ -258,17 +257,56 @@ def person_read(
     if len(id_number) != ID_NUMBER_LENGTH or not id_number.isascii() or not id_number.isdigit():
         raise ValidationFailed(_("Số định danh cá nhân phải gồm đúng 12 chữ số."), field="id_number")
     _require_reader(actor, id_number)
+    return id_number, purpose, dossier_code
 
-    conn = transaction.get_connection()
-    alias = conn.alias
+
+_read_fields_value: dict[str, object] = {}
+
+
+def _log_values(conn, *, purpose: str, dossier_code: str, channel: str) -> tuple:
     meta = PersonAccessLog._meta
-    log_values = (
+    fields = _read_fields_value.get(conn.alias)
+    if fields is None:  # the same JSON on every row: adapted once per connection alias
+        fields = _read_fields_value[conn.alias] = meta.get_field("fields").get_db_prep_save(
+            list(PERSON_READ_FIELDS), conn
+        )
+    return (
         purpose,
         dossier_code,
-        meta.get_field("fields").get_db_prep_save(list(PERSON_READ_FIELDS), conn),
+        fields,
         channel,
         meta.get_field("at").get_db_prep_save(timezone.now(), conn),
     )
+
+
+def _not_found(id_number: str) -> NotFound:
+    return NotFound(
+        _("Không tìm thấy công dân có số định danh %(id)s.") % {"id": id_number}, code="person_not_found"
+    )
+
+
+def person_read(
+    *, person_id_number: str, actor, purpose: str, dossier_code: str = "", channel: str = "web"
+) -> Person:
+    """An officer's read of a person's full record, refused without a stated purpose and logged in the
+    same transaction (Decree 13/2023/NĐ-CP arts. 3 and 9: processing only for a stated purpose, on
+    record; the citizen can see the log). If the log row cannot be written, nothing is returned. A citizen
+    whose account is verified to be the person may read their own record the same way (e.g. to prefill a
+    form); anyone else is refused.
+
+    On PostgreSQL the look-up and the log ``INSERT`` are one statement (a data-modifying ``WITH`` around
+    the ORM's SQL for the person, compiled once per process), so they are atomic without
+    ``BEGIN``/``COMMIT`` round trips, and the read is one round trip; elsewhere a transaction holds the
+    ``SELECT`` and the ``INSERT``. The communes' names come from a per-process cache; the relatives, if
+    any, from one more query by primary key. The API, which wants the record as data, uses
+    ``person_read_record``: same rules, same log row, no model instances.
+    """
+    id_number, purpose, dossier_code = _checked_read(
+        person_id_number=person_id_number, actor=actor, purpose=purpose, dossier_code=dossier_code
+    )
+    conn = transaction.get_connection()
+    alias = conn.alias
+    log_values = _log_values(conn, purpose=purpose, dossier_code=dossier_code, channel=channel)
     insert, logged_read = _access_log_statements(conn)
     if conn.vendor == "postgresql":
         params = [*PERSON_BY_ID_NUMBER.params(id_number, alias=alias), actor.pk, *log_values]
@@ -281,7 +319,36 @@ def person_read(
                 with conn.cursor() as cursor:
                     cursor.execute(insert, (actor.pk, person.pk, *log_values))
     if person is None:
-        raise NotFound(
-            _("Không tìm thấy công dân có số định danh %(id)s.") % {"id": id_number}, code="person_not_found"
-        )
+        raise _not_found(id_number)
     return person_attach_relations(person, alias=alias)
+
+
+def person_read_record(
+    *, person_id_number: str, actor, purpose: str, dossier_code: str = "", channel: str = "api"
+) -> dict:
+    """``person_read`` for callers that want the record as data (the look-up API, performance goals R1
+    and S1): the same rules and the same access-log row, and the same dict as
+    ``presenters.person_record``. On PostgreSQL the person, the relatives' names and the log row are one
+    statement and no model instance is built; elsewhere it is ``person_record(person_read(...))``."""
+    conn = transaction.get_connection()
+    if conn.vendor != "postgresql":
+        return person_record(
+            person_read(
+                person_id_number=person_id_number,
+                actor=actor,
+                purpose=purpose,
+                dossier_code=dossier_code,
+                channel=channel,
+            )
+        )
+    id_number, purpose, dossier_code = _checked_read(
+        person_id_number=person_id_number, actor=actor, purpose=purpose, dossier_code=dossier_code
+    )
+    alias = conn.alias
+    log_values = _log_values(conn, purpose=purpose, dossier_code=dossier_code, channel=channel)
+    _insert, logged_read = _access_log_statements(conn, PERSON_RECORD_BY_ID_NUMBER)
+    params = [*PERSON_RECORD_BY_ID_NUMBER.params(id_number, alias=alias), actor.pk, *log_values]
+    rows = PERSON_RECORD_BY_ID_NUMBER.run(logged_read, params, alias=alias)
+    if not rows:
+        raise _not_found(id_number)
+    return person_record_from_values(rows[0])

@@ -20,12 +20,14 @@ from egov.population.importer import COLUMNS, PeopleImport
 from egov.population.models import Household, HouseholdMember, Person, PersonAccessLog
 from egov.population.selectors import (
     PERSON_BY_ID_NUMBER,
+    PERSON_RECORD_BY_ID_NUMBER,
     children_of,
     household_members,
     person_access_history,
     person_by_id_number,
     person_households,
     person_record_queryset,
+    person_record_values,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -118,6 +120,17 @@ def test_every_registry_lookup_path_uses_an_index(registry):
     ]
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + logged_read, params)
+        text = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan on population_person" not in text and "person_id_number_unique" in text, text
+    # The API's look-up: the record as values with the relatives joined in, inside the same kind of WITH.
+    queryset = person_record_values(person.id_number)
+    assert PERSON_RECORD_BY_ID_NUMBER.sql() == queryset.query.get_compiler("default").as_sql()[0]
+    assert "person_id_number_unique" in assert_indexed(queryset)
+    _insert, logged_record = services._access_log_statements(connection, PERSON_RECORD_BY_ID_NUMBER)
+    log_params = params[len(PERSON_BY_ID_NUMBER.params(person.id_number)) :]
+    params = [*PERSON_RECORD_BY_ID_NUMBER.params(person.id_number), *log_params]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + logged_record, params)
         text = "\n".join(row[0] for row in cursor.fetchall())
     assert "Seq Scan on population_person" not in text and "person_id_number_unique" in text, text
     # The same with the relations of a full record joined in (pages and lists).

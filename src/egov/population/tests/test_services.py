@@ -14,6 +14,7 @@ from egov.population import services
 from egov.population.choices import Ethnicity, Relationship, Sex
 from egov.population.ids import validate_id_number
 from egov.population.models import CitizenLink, Household, HouseholdMember, Person, PersonAccessLog
+from egov.population.presenters import person_record
 from egov.population.selectors import (
     children_of,
     household_members,
@@ -173,6 +174,43 @@ def test_read_returns_the_record_and_logs_exactly_one_row(province, parents):
     assert (log.user, log.person, log.purpose) == (province.officer, father, "Giải quyết hồ sơ khai sinh")
     assert log.dossier_code == "000.00.01.H26-240308-0001"
     assert log.fields == list(services.PERSON_READ_FIELDS)
+
+
+def test_the_record_as_data_is_the_models_record_and_logs_one_row_per_read(province, parents):
+    # GIVEN a child with both parents, parents who are each other's spouse, one with a temporary
+    # residence, and a record whose spouse points at a number no longer in the registry (no foreign key)
+    father, mother, household = parents
+    child = register(province, father=father, mother=mother, household=household)
+    Person.objects.filter(pk=father.pk).update(
+        spouse=mother,
+        temporary_residence_commune=province.commune,
+        temporary_residence_address="Số 9 Hùng Vương",
+    )
+    Person.objects.filter(pk=mother.pk).update(spouse_id=10**9)
+    for person in (child, father, mother):
+        # WHEN the API reads the record as data, and a page reads the model
+        record = services.person_read_record(
+            person_id_number=person.id_number, actor=province.officer, purpose="Kiểm tra"
+        )
+        model = person_read(
+            person_id_number=person.id_number, actor=province.officer, purpose="Kiểm tra", channel="api"
+        )
+        # THEN both give the same record, relatives and communes named
+        assert record == person_record(model)
+    assert record["spouse"] is None
+    assert services.person_read_record(
+        person_id_number=child.id_number, actor=province.officer, purpose="Kiểm tra"
+    )["father"] == {"id_number": father.id_number, "full_name": father.full_name}
+    assert person_record(Person.objects.get(pk=father.pk))["temporary_residence"]["commune"] is not None
+    # AND every read left exactly one log row, on the API channel
+    assert PersonAccessLog.objects.count() == 7
+    assert set(PersonAccessLog.objects.values_list("channel", flat=True)) == {"api"}
+    # AND a number not in the registry is refused and not logged
+    with pytest.raises(NotFound):
+        services.person_read_record(
+            person_id_number="025090999999", actor=province.officer, purpose="Kiểm tra"
+        )
+    assert PersonAccessLog.objects.count() == 7
 
 
 @pytest.mark.parametrize("purpose", ["", "   ", None])
