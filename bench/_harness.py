@@ -43,6 +43,14 @@ def server_env(var_dir: Path) -> dict[str, str]:
     return env
 
 
+def gunicorn(python: str, *, workers: int, port: int, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The command line of the server under test: sync workers (``extra`` for other worker classes)."""
+    return [
+        python, "-m", "gunicorn", "egov.config.wsgi", "-w", str(workers), *extra,
+        "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+    ]  # fmt: skip
+
+
 def wrk(url: str, script: str, env: dict[str, str], *, connections: int, seconds: int) -> dict:
     """One wrk run; the script's EGOV_RESULT line, with ``rps`` added."""
     out = subprocess.run(

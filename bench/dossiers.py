@@ -97,22 +97,7 @@ def main() -> int:
     )
 
     port = harness.free_port()
-    server = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "egov.config.wsgi",
-            "-w",
-            str(WORKERS),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
+    server = subprocess.Popen(harness.gunicorn(PY, workers=WORKERS, port=port), env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

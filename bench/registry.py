@@ -119,6 +119,22 @@ def scalar(url: str, sql: str):
         return conn.execute(sql).fetchone()[0]
 
 
+ACTIVITY_SQL = """
+SELECT w.wal_records, w.wal_fpi, w.wal_bytes::bigint, w.wal_sync,
+       b.checkpoints_timed + b.checkpoints_req,
+       coalesce((SELECT autovacuum_count + autoanalyze_count FROM pg_stat_user_tables
+                 WHERE relname = 'population_personaccesslog'), 0)
+FROM pg_stat_wal w, pg_stat_bgwriter b
+"""
+ACTIVITY_KEYS = ("wal_records", "wal_fpi", "wal_bytes", "wal_syncs", "checkpoints", "access_log_autovacuums")
+
+
+def activity(url: str) -> dict[str, int]:
+    """The server's cumulative WAL, checkpoint and autovacuum counters (to explain a run, not to score it)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return dict(zip(ACTIVITY_KEYS, conn.execute(ACTIVITY_SQL).fetchone(), strict=True))
+
+
 def raw_copy(url: str, path: Path) -> float:
     """Seconds for ``COPY`` of the CSV file into a scratch table with the registry's indexes and checks.
 
@@ -238,7 +254,7 @@ def main() -> int:  # noqa: C901 - one linear run, easier to read in one piece
         # ---- look-ups: bare view, API, pgbench, interleaved ---------------------------------------
         port = harness.free_port()
         server = subprocess.Popen(
-            [PY, "-m", "gunicorn", "egov.config.wsgi", "-w", str(WORKERS), *THREAD_ARGS, "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+            harness.gunicorn(PY, workers=WORKERS, port=port, extra=THREAD_ARGS),
             env=env, cwd=ROOT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -269,7 +285,11 @@ def main() -> int:  # noqa: C901 - one linear run, easier to read in one piece
             logs_before = scalar(url, "SELECT count(*) FROM population_personaccesslog")
             for _ in range(ROUNDS):
                 runs["bare"].append(wrk(base + "/bench/bare", "get.lua", wrk_env))
+                before = activity(url)
                 runs["lookup"].append(wrk(base + "/", "registry_lookup.lua", wrk_env))
+                after = activity(url)
+                # What the server did during the look-ups: WAL per answer, flushes, checkpoints, autovacuums.
+                runs["lookup"][-1]["server"] = {key: after[key] - before[key] for key in ACTIVITY_KEYS}
                 runs["pgbench"].append(pgbench(url, pgbench_script))
         finally:
             server.terminate()
@@ -303,6 +323,13 @@ def main() -> int:  # noqa: C901 - one linear run, easier to read in one piece
                 r["errors_status"] + r["errors_connect"] + r["errors_timeout"] for r in runs["lookup"]
             ),
             "lookups_answered": ok_lookups,
+            "answers_per_wal_flush": round(
+                ok_lookups / max(1, sum(r["server"]["wal_syncs"] for r in runs["lookup"])), 2
+            ),
+            "checkpoints_during_lookups": sum(r["server"]["checkpoints"] for r in runs["lookup"]),
+            "access_log_autovacuums_during_lookups": sum(
+                r["server"]["access_log_autovacuums"] for r in runs["lookup"]
+            ),
             "access_log_rows_written": logs_written,
             "every_answer_logged": ok_lookups <= logs_written <= ok_lookups + in_flight_allowance,
         }

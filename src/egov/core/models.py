@@ -191,3 +191,18 @@ class Sequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}={self.value}"
+
+
+class AppendOnly(models.Model):
+    """Wiring guard, not business logic: history rows are written once and never changed."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{type(self).__name__} rows are append-only")

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from egov.core.models import AppendOnly
+
 from .choices import (
     SECRET_LEVELS,
     DeliveryChannel,
@@ -30,21 +32,6 @@ from .choices import (
     Urgency,
     VersionKind,
 )
-
-
-class AppendOnly(models.Model):
-    """Wiring guard, not business logic: history rows are written once and never changed."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError(f"{type(self).__name__} rows are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError(f"{type(self).__name__} rows are append-only")
 
 
 class DocumentType(models.Model):

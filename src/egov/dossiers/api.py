@@ -15,7 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from egov.accounts.models import User
 from egov.catalog.models import ProcedureOffering
@@ -26,7 +26,7 @@ from egov.core.models import Agency
 
 from . import services as svc
 from .choices import Channel, DocumentOrigin, DossierStatus, ReturnMethod
-from .models import Consultation, Dossier
+from .models import Consultation, Dossier, DossierReadChannel
 from .selectors import (
     allowed_actions,
     dossier_for_officer,
@@ -409,7 +409,7 @@ def dossier_submit(request: HttpRequest, payload: SubmitIn):
         form_data=payload.form_data,
         set_count=payload.set_count,
     )
-    return 201, _detail(request, dossier)
+    return Status(201, _detail(request, dossier))
 
 
 @router.post(
@@ -431,7 +431,7 @@ def dossier_counter(request: HttpRequest, payload: CounterIn):
         next_assignee=_user(payload.next_assignee, "next_assignee"),
         form_data=payload.form_data,
     )
-    return 201, _detail(request, dossier)
+    return Status(201, _detail(request, dossier))
 
 
 # ---- reading -----------------------------------------------------------------------------------
@@ -460,7 +460,10 @@ def dossier_list(request: HttpRequest, filters: Query[ListFilters]):
 
 @router.get("/{code}", response=DossierOut, auth=bearer, summary="Chi tiết hồ sơ")
 def dossier_detail(request: HttpRequest, code: str):
-    return _detail(request, _visible(request, code))
+    dossier = _visible(request, code)
+    if dossier.applicant_user_id != request.user.pk:  # an officer read the applicant's data: on record
+        svc.dossier_record_read(dossier=dossier, user=request.user, channel=DossierReadChannel.API)
+    return _detail(request, dossier)
 
 
 # ---- officer actions ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from egov.accounts.choices import Role
 from egov.core.choices import TimeUnit
+from egov.core.models import AppendOnly
 
 from .choices import Channel, DocumentOrigin, DossierAction, DossierStatus, ReturnMethod
 
@@ -253,7 +254,7 @@ class SupplementRequest(models.Model):
         return f"{self.dossier_id} {self.requested_at:%Y-%m-%d}"
 
 
-class DossierEvent(models.Model):
+class DossierEvent(AppendOnly):
     """Append-only history of a dossier: who did what, from which status to which, when and why."""
 
     dossier = models.ForeignKey(
@@ -283,15 +284,6 @@ class DossierEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id} {self.action}"
-
-    def save(self, *args, **kwargs):
-        # Wiring guard, not business logic: history rows are written once and never changed.
-        if self.pk is not None:
-            raise ValueError("DossierEvent rows are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("DossierEvent rows are append-only")
 
 
 class VaultItemKind(models.TextChoices):
@@ -380,3 +372,50 @@ class AssistedConsent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {self.citizen_name}"
+
+
+class DossierReadChannel(models.TextChoices):
+    WEB = "web", _("Trang quản lý hồ sơ")
+    API = "api", _("API")
+    FILE = "file", _("Tải giấy tờ của hồ sơ")
+
+
+class DossierRead(AppendOnly):
+    """An officer opened a dossier, or downloaded one of its papers: both show the applicant's personal
+    data (number, address, telephone, scans). Every such read is recorded (Decree 13/2023/NĐ-CP arts. 9
+    and 27: processing on record, the data subject's right to know), with the agency through which the
+    officer could see it (their own, or one consulted), and the applicant sees the list on their dossier
+    page. Append-only."""
+
+    dossier = models.ForeignKey(
+        Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="reads"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("cán bộ"), on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "core.Agency",
+        verbose_name=_("với tư cách cơ quan"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    consulted = models.BooleanField(_("cơ quan được xin ý kiến"), default=False)
+    channel = models.CharField(_("kênh"), max_length=10, choices=DossierReadChannel.choices)
+    document = models.ForeignKey(
+        DossierDocument,
+        verbose_name=_("giấy tờ đã tải"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("thời điểm"))
+
+    class Meta:
+        verbose_name = _("lượt xem hồ sơ")
+        verbose_name_plural = _("lượt xem hồ sơ")
+        indexes = [models.Index(fields=["dossier", "at"], name="dossier_read_dossier_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {self.user_id} {self.at:%Y-%m-%d %H:%M}"

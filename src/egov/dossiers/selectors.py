@@ -23,7 +23,7 @@ from egov.core.errors import NotFound
 from .choices import DossierAction as A
 from .choices import DossierStatus as S
 from .choices import Timeliness
-from .models import Dossier, DossierEvent, DossierTask
+from .models import Dossier, DossierEvent, DossierRead, DossierTask
 from .transitions import is_allowed
 
 
@@ -166,6 +166,14 @@ def worklist(*, user) -> list[DossierTask]:
         else:
             task.urgency = "normal"
     return tasks
+
+
+READS_SHOWN = 50  # the latest reads listed on the officer's and the applicant's dossier pages
+
+
+def dossier_reads(dossier: Dossier) -> QuerySet[DossierRead]:
+    """Who opened the dossier or downloaded its papers, newest first (served by the (dossier, at) index)."""
+    return DossierRead.objects.filter(dossier=dossier).select_related("user", "agency").order_by("-at", "-pk")
 
 
 def dossier_timeline(dossier: Dossier) -> QuerySet[DossierEvent]:

@@ -30,7 +30,15 @@ from egov.payments.amounts import format_vnd
 from egov.payments.selectors import dossier_is_paid, payment_required
 
 from .choices import Channel, DocumentOrigin, DossierAction, DossierStatus, ReturnMethod
-from .models import Consultation, Dossier, DossierDocument, DossierEvent, DossierTask, SupplementRequest
+from .models import (
+    Consultation,
+    Dossier,
+    DossierDocument,
+    DossierEvent,
+    DossierRead,
+    DossierTask,
+    SupplementRequest,
+)
 from .transitions import check, transition
 from .uploads import check_upload, read_upload
 
@@ -1197,3 +1205,32 @@ def dossier_get(*, code: str) -> Dossier:
     if dossier is None:
         raise NotFound(_("Không tìm thấy hồ sơ %(code)s.") % {"code": code})
     return dossier
+
+
+def dossier_record_read(
+    *, dossier: Dossier, user, channel: str, document: DossierDocument | None = None
+) -> DossierRead:
+    """Record that an officer opened ``dossier`` (page or API) or downloaded one of its papers: the
+    applicant's personal data was read. Called by the views after ``selectors.dossier_for_officer`` let
+    the officer see it; the agency is the officer's own that owns the dossier, else the consulted one."""
+    from egov.accounts.selectors import user_agency_ids
+
+    agencies = user_agency_ids(user)
+    consulted = dossier.agency_id not in agencies
+    agency_id = dossier.agency_id
+    if consulted:
+        agency_id = (
+            dossier.consultations.filter(agency_id__in=agencies)
+            .order_by("-requested_at")
+            .values_list("agency_id", flat=True)
+            .first()
+        )
+    return DossierRead.objects.create(
+        dossier=dossier,
+        user=user,
+        agency_id=agency_id,
+        consulted=consulted,
+        channel=channel,
+        document=document,
+        at=timezone.now(),
+    )

@@ -43,7 +43,7 @@ from .forms import (
     ReceptionForm,
     WorklistFilterForm,
 )
-from .models import Dossier
+from .models import Dossier, DossierReadChannel
 
 A = DossierAction
 
@@ -309,6 +309,7 @@ def _render_dossier(
         "open_action": bound.action if bound is not None else "",
         "fee_due": payment_required(dossier),
         "fee_paid": dossier_is_paid(dossier) if payment_required(dossier) else True,
+        "reads": selectors.dossier_reads(dossier)[: selectors.READS_SHOWN],
     }
     return render(request, "dossiers/detail.html", context, status=status)
 
@@ -317,6 +318,7 @@ def _render_dossier(
 @require_GET
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     dossier = _dossier_or_404(request, code)
+    services.dossier_record_read(dossier=dossier, user=request.user, channel=DossierReadChannel.WEB)
     return _render_dossier(request, dossier)
 
 
@@ -434,6 +436,9 @@ def document_download(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     document = dossier.documents.filter(pk=pk).first()
     if document is None or not document.file:
         raise Http404
+    services.dossier_record_read(
+        dossier=dossier, user=request.user, channel=DossierReadChannel.FILE, document=document
+    )
     inline = document.content_type in INLINE_CONTENT_TYPES
     extension = document.file.name.rsplit(".", 1)[-1] if "." in document.file.name else "bin"
     response = FileResponse(

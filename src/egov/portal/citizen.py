@@ -48,6 +48,7 @@ from egov.dossiers import vault
 from egov.dossiers.choices import DocumentOrigin, DossierAction, DossierStatus, ReturnMethod
 from egov.dossiers.forms import DocumentChecklistMixin, ProcedureChoiceField
 from egov.dossiers.models import AssistedConsent, ConsentMethod, Dossier, DossierEvent
+from egov.dossiers.selectors import READS_SHOWN, dossier_reads
 from egov.dossiers.transitions import is_allowed
 from egov.payments.selectors import dossier_is_paid, payment_required
 
@@ -734,6 +735,7 @@ def _render_my_dossier(
         "can_withdraw": is_allowed(A.WITHDRAW, dossier.status),
         "withdraw_form": withdraw_form or WithdrawForm(),
         "consent": AssistedConsent.objects.filter(dossier=dossier).first(),
+        "reads": dossier_reads(dossier)[:READS_SHOWN],
     }
     return _no_store(render(request, "portal/citizen/dossier.html", context, status=status))
 
