@@ -135,6 +135,34 @@ def activity(url: str) -> dict[str, int]:
         return dict(zip(ACTIVITY_KEYS, conn.execute(ACTIVITY_SQL).fetchone(), strict=True))
 
 
+def fdatasync_latency(directory: Path, count: int = 3000) -> dict[str, float]:
+    """What a commit waits for, measured on the disk the cluster lives on: ``count`` 8 kB writes each
+    followed by ``fdatasync`` (as PostgreSQL flushes its WAL), in milliseconds. A look-up's p99 cannot be
+    better than this disk's rare stalls allow: while one flush stalls, every commit queues behind it."""
+    path = directory / "fdatasync-probe.bin"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.ftruncate(fd, 16 * 1024 * 1024)
+        os.fsync(fd)
+        block = b"\0" * 8192
+        waits = []
+        for i in range(count):
+            os.pwrite(fd, block, (i % 2048) * 8192)
+            started = time.perf_counter()
+            os.fdatasync(fd)
+            waits.append((time.perf_counter() - started) * 1000)
+    finally:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+    waits.sort()
+
+    def at(share: float) -> float:
+        return round(waits[min(len(waits) - 1, int(share * len(waits)))], 3)
+
+    return {"count": count, "p50": at(0.5), "p99": at(0.99), "p999": at(0.999), "max": round(waits[-1], 1),
+            "over_50ms": sum(1 for w in waits if w > 50)}  # fmt: skip
+
+
 def raw_copy(url: str, path: Path) -> float:
     """Seconds for ``COPY`` of the CSV file into a scratch table with the registry's indexes and checks.
 
@@ -282,6 +310,7 @@ def main() -> int:  # noqa: C901 - one linear run, easier to read in one piece
             ):
                 subprocess.run(["wrk", "-t2", "-c8", f"-d{seconds}s", "-s", str(BENCH / script), base + path], env=wrk_env, capture_output=True, check=True)  # fmt: skip
             time.sleep(2)  # let the warm-up's last requests finish before counting log rows
+            disk_before = fdatasync_latency(work)
             logs_before = scalar(url, "SELECT count(*) FROM population_personaccesslog")
             for _ in range(ROUNDS):
                 runs["bare"].append(wrk(base + "/bench/bare", "get.lua", wrk_env))
@@ -294,6 +323,7 @@ def main() -> int:  # noqa: C901 - one linear run, easier to read in one piece
         finally:
             server.terminate()
             server.wait(timeout=30)
+        disk_after = fdatasync_latency(work)
         logs_written = scalar(url, "SELECT count(*) FROM population_personaccesslog") - logs_before
 
         def median(name: str, key: str) -> float:
@@ -331,6 +361,7 @@ def main() -> int:  # noqa: C901 - one linear run, easier to read in one piece
                 r["server"]["access_log_autovacuums"] for r in runs["lookup"]
             ),
             "access_log_rows_written": logs_written,
+            "disk_fdatasync_ms_before_and_after": [disk_before, disk_after],
             "every_answer_logged": ok_lookups <= logs_written <= ok_lookups + in_flight_allowance,
         }
         summary["targets"] = {
