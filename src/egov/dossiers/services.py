@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from egov.accounts.choices import Role
-from egov.accounts.selectors import leaders_of, officers_with_role, user_has_role
+from egov.accounts.selectors import leaders_of, officers_with_role, user_agency_ids, user_has_role
 from egov.catalog.models import ProcedureOffering, ProcessStep, RequiredDocument
 from egov.core.calendar import LOCAL_TZ, get_calendar
 from egov.core.choices import TimeUnit
@@ -1213,8 +1213,6 @@ def dossier_record_read(
     """Record that an officer opened ``dossier`` (page or API) or downloaded one of its papers: the
     applicant's personal data was read. Called by the views after ``selectors.dossier_for_officer`` let
     the officer see it; the agency is the officer's own that owns the dossier, else the consulted one."""
-    from egov.accounts.selectors import user_agency_ids
-
     agencies = user_agency_ids(user)
     consulted = dossier.agency_id not in agencies
     agency_id = dossier.agency_id
