@@ -10,48 +10,23 @@ from django.utils.translation import get_language
 
 from .choices import Ethnicity, Sex
 from .models import Person, PersonAccessLog
-from .selectors import unit_labels
+from .selectors import PERSON_RECORD_VALUES, unit_labels
 
 
-def _unit(unit) -> dict | None:
-    return {"code": unit.code, "name": unit.name} if unit is not None else None
-
-
-def _relative(person: Person | None) -> dict | None:
-    return {"id_number": person.id_number, "full_name": person.full_name} if person is not None else None
+def _attribute(person: Person, path: str):
+    """``person.father.full_name`` for ``"father__full_name"``; ``None`` past a missing relative."""
+    value = person
+    for name in path.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, name)
+    return value
 
 
 def person_record(person: Person) -> dict:
-    """The full record (``services.PERSON_READ_FIELDS``) of a person read through ``person_read``."""
-    temporary = None
-    if person.temporary_residence_commune_id or person.temporary_residence_address:
-        temporary = {
-            "commune": _unit(person.temporary_residence_commune),
-            "address": person.temporary_residence_address,
-        }
-    return {
-        "id_number": person.id_number,
-        "full_name": person.full_name,
-        "date_of_birth": person.date_of_birth.isoformat(),
-        "sex": person.sex,
-        "sex_label": str(Sex(person.sex).label),
-        "ethnicity": person.ethnicity,
-        "ethnicity_label": str(Ethnicity(person.ethnicity).label),
-        "religion": person.religion,
-        "nationality": person.nationality,
-        "place_of_birth": {"text": person.place_of_birth, "commune": _unit(person.place_of_birth_commune)},
-        "hometown": person.hometown,
-        "permanent_residence": {
-            "commune": _unit(person.permanent_residence_commune),
-            "address": person.permanent_residence_address,
-        },
-        "temporary_residence": temporary,
-        "father": _relative(person.father),
-        "mother": _relative(person.mother),
-        "spouse": _relative(person.spouse),
-        "is_deceased": person.is_deceased,
-        "date_of_death": person.date_of_death.isoformat() if person.date_of_death else None,
-    }
+    """The full record (``services.PERSON_READ_FIELDS``) of a person read through ``person_read`` (its
+    communes and relatives already attached): the same dict as the API's, built the same way."""
+    return person_record_from_values(tuple(_attribute(person, path) for path in PERSON_RECORD_VALUES))
 
 
 _choice_labels: dict[tuple[str | None, type, str], str] = {}
@@ -79,8 +54,8 @@ def _named(id_number: str | None, full_name: str | None) -> dict | None:
 
 
 def person_record_from_values(values) -> dict:
-    """``person_record`` from one row of ``selectors.PERSON_RECORD_VALUES`` (the API's look-up path, which
-    builds no model instance): the same dict, the communes' names from ``unit_labels``."""
+    """A person's full record from one row of ``selectors.PERSON_RECORD_VALUES`` (the API's look-up path
+    builds no model instance), the communes' names from ``unit_labels``."""
     (
         _pk,
         id_number,
