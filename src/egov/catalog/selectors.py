@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from egov.core.compiled import CompiledQuery
 from egov.core.models import Agency
 
-from .models import Field, Procedure, ProcedureOffering, ProcessStep, ProcessTemplate
+from .models import Field, Procedure, ProcedureOffering, ProcessStep, ProcessTemplate, RequiredDocument
 from .search import query_terms
 
 
@@ -92,3 +93,45 @@ def procedures_offered_by(kind: str) -> list[Procedure]:
 
 def fields_list() -> QuerySet[Field]:
     return Field.objects.order_by("name")
+
+
+# ---- compiled once: counter reception reads these on every dossier ---------------------------------
+
+
+def _offering_by_codes(procedure_code: str, agency_code: str) -> QuerySet[ProcedureOffering]:
+    return ProcedureOffering.objects.select_related("procedure", "agency", "process_template").filter(
+        procedure__code=procedure_code, agency__code=agency_code
+    )
+
+
+OFFERING_BY_CODES = CompiledQuery(
+    _offering_by_codes, "egov-procedure-code-placeholder", "egov-agency-code-placeholder"
+)
+
+
+def offering_by_codes(procedure_code: str, agency_code: str) -> ProcedureOffering | None:
+    """The offering of procedure ``procedure_code`` at the agency coded ``agency_code`` (its procedure,
+    agency and process template loaded), active or not: the caller says why an inactive one is refused."""
+    found = OFFERING_BY_CODES.objects(procedure_code, agency_code)
+    return found[0] if found else None
+
+
+REQUIRED_DOCUMENTS = CompiledQuery(
+    lambda procedure_id: RequiredDocument.objects.filter(procedure_id=procedure_id), -1_000_000_007
+)
+
+
+def required_documents(procedure_id: int) -> list[RequiredDocument]:
+    """The papers of a procedure, in their order."""
+    return REQUIRED_DOCUMENTS.objects(procedure_id)
+
+
+PROCESS_STEPS = CompiledQuery(
+    lambda template_id: ProcessStep.objects.filter(template_id=template_id).order_by("position"),
+    -1_000_000_007,
+)
+
+
+def process_steps(template_id: int) -> list[ProcessStep]:
+    """The steps of a process template, in their order."""
+    return PROCESS_STEPS.objects(template_id)

@@ -19,6 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from egov.accounts.models import User
 from egov.catalog.models import ProcedureOffering
+from egov.catalog.selectors import offering_by_codes
 from egov.core.api_support import bearer
 from egov.core.choices import TimeUnit
 from egov.core.errors import NotFound, ValidationFailed
@@ -30,7 +31,7 @@ from .models import Consultation, Dossier, DossierReadChannel
 from .selectors import (
     allowed_actions,
     dossier_for_officer,
-    dossier_timeline,
+    dossier_load_detail,
     dossiers_visible_to,
     open_task_of,
     public_status,
@@ -264,11 +265,7 @@ def _documents(items: list[DocumentIn], *, default_origin: str) -> list[svc.Docu
 
 
 def _offering(procedure_code: str, agency_code: str) -> ProcedureOffering:
-    offering = (
-        ProcedureOffering.objects.select_related("procedure", "agency", "process_template")
-        .filter(procedure__code=procedure_code, agency__code=agency_code)
-        .first()
-    )
+    offering = offering_by_codes(procedure_code, agency_code)
     if offering is None:
         raise NotFound(
             _("Cơ quan %(agency)s không tiếp nhận thủ tục %(code)s.")
@@ -318,7 +315,8 @@ def _summary(d: Dossier) -> dict:
 
 
 def _detail(request: HttpRequest, d: Dossier) -> dict:
-    tasks = list(d.tasks.select_related("assignee").order_by("started_at", "id"))
+    dossier_load_detail(d)
+    tasks = list(d.tasks.all())
     out = _summary(d)
     out.update(
         return_method=d.return_method,
@@ -333,9 +331,18 @@ def _detail(request: HttpRequest, d: Dossier) -> dict:
         submitted_at=d.submitted_at,
         returned_at=d.returned_at,
         register_number=d.register_number,
-        documents=list(
-            d.documents.values("id", "name", "origin", "quantity", "content_type", "size", "checksum")
-        ),
+        documents=[
+            {
+                "id": doc.pk,
+                "name": doc.name,
+                "origin": doc.origin,
+                "quantity": doc.quantity,
+                "content_type": doc.content_type,
+                "size": doc.size,
+                "checksum": doc.checksum,
+            }
+            for doc in d.documents.all()
+        ],
         tasks=[
             {
                 "position": t.position,
@@ -358,7 +365,7 @@ def _detail(request: HttpRequest, d: Dossier) -> dict:
                 "note": e.note,
                 "at": e.created_at,
             }
-            for e in dossier_timeline(d)
+            for e in d.events.all()
         ],
         allowed_actions=allowed_actions(dossier=d, user=request.user, task=open_task_of(tasks)),
     )

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from egov.core.errors import NotFound
 from .choices import DossierAction as A
 from .choices import DossierStatus as S
 from .choices import Timeliness
-from .models import Dossier, DossierEvent, DossierRead, DossierTask
+from .models import Dossier, DossierDocument, DossierEvent, DossierRead, DossierTask
 from .transitions import is_allowed
 
 
@@ -174,6 +174,40 @@ READS_SHOWN = 50  # the latest reads listed on the officer's and the applicant's
 def dossier_reads(dossier: Dossier) -> QuerySet[DossierRead]:
     """Who opened the dossier or downloaded its papers, newest first (served by the (dossier, at) index)."""
     return DossierRead.objects.filter(dossier=dossier).select_related("user", "agency").order_by("-at", "-pk")
+
+
+DETAIL_RELATIONS = {
+    "tasks": Prefetch(
+        "tasks", queryset=DossierTask.objects.select_related("assignee").order_by("started_at", "id")
+    ),
+    "documents": Prefetch("documents", queryset=DossierDocument.objects.order_by("id")),
+    "events": Prefetch(
+        "events", queryset=DossierEvent.objects.select_related("actor").order_by("created_at", "id")
+    ),
+}
+"""What a dossier's full view (the API's detail) shows besides the dossier row, in the order shown."""
+
+
+def dossier_load_detail(dossier: Dossier) -> Dossier:
+    """Read ``DETAIL_RELATIONS`` into ``dossier`` (``dossier.tasks.all()`` etc. then cost no query),
+    skipping those a service has just written and remembered (``remember_written``)."""
+    prefetch_related_objects([dossier], *DETAIL_RELATIONS.values())
+    return dossier
+
+
+def remember_written(dossier: Dossier, **rows: list) -> None:
+    """Keep the rows a service has just written for ``dossier`` (``tasks=[...]``, ``documents=[...]``,
+    ``events=[...]``: all of the relation, in ``DETAIL_RELATIONS`` order) as if they had been prefetched,
+    so the answer built from them does not read back what the same transaction wrote."""
+    cache = dossier.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, written in rows.items():
+        if name not in DETAIL_RELATIONS:
+            raise ValueError(f"not a detail relation: {name}")
+        manager = getattr(dossier, name)
+        queryset = manager.get_queryset()
+        queryset._result_cache = list(written)
+        queryset._prefetch_done = True
+        cache[manager.field.remote_field.cache_name] = queryset
 
 
 def dossier_timeline(dossier: Dossier) -> QuerySet[DossierEvent]:

@@ -18,10 +18,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from egov.accounts.choices import Role
-from egov.accounts.selectors import leaders_of, officers_with_role, user_agency_ids, user_has_role
+from egov.accounts.selectors import (
+    leaders_of,
+    officers_holding,
+    officers_with_role,
+    user_agency_ids,
+    user_has_role,
+)
 from egov.catalog.models import ProcedureOffering, ProcessStep, RequiredDocument
+from egov.catalog.selectors import process_steps, required_documents
 from egov.core.calendar import LOCAL_TZ, get_calendar
 from egov.core.choices import TimeUnit
+from egov.core.compiled import insert
 from egov.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from egov.core.models import Agency
 from egov.core.numbering import next_value, next_values
@@ -39,6 +47,7 @@ from .models import (
     DossierTask,
     SupplementRequest,
 )
+from .selectors import remember_written
 from .transitions import check, transition
 from .uploads import check_upload, read_upload
 
@@ -117,6 +126,74 @@ def _step_hours(unit: str, amount: Decimal) -> Decimal:
     return amount * get_calendar().hours_per_day()
 
 
+@dataclass
+class _TaskStart:
+    """A step to open: ``done=(outcome, note)`` records it finished at once by ``assignee`` (the reception
+    step the receiving officer hands over on the spot); ``pool``: the officers holding the step's role,
+    when the caller has read them already (an unassigned step is announced to them)."""
+
+    step: ProcessStep
+    assignee: object | None = None
+    handed_over_by: object | None = None
+    done: tuple[str, str] | None = None
+    pool: Sequence | None = None
+
+
+def _start_tasks(dossier: Dossier, starts: Sequence[_TaskStart], *, at: dt.datetime) -> list[DossierTask]:
+    """Open the tasks of ``starts`` (one INSERT for all), each due after its step's own budget, never
+    after the dossier's deadline, and tell whoever must act on them."""
+    tasks = []
+    for start in starts:
+        step, assignee = start.step, start.assignee
+        if assignee is not None and not user_has_role(assignee, dossier.agency_id, step.role):
+            raise ValidationFailed(
+                _("%(name)s không giữ vai trò “%(role)s” tại cơ quan này.")
+                % {"name": assignee, "role": Role(step.role).label},
+                field="next_assignee",
+            )
+        due = get_calendar().add_working_hours(at, _step_hours(dossier.processing_unit, step.amount))
+        if dossier.effective_due_at and due > dossier.effective_due_at:
+            due = dossier.effective_due_at
+        done = start.done
+        tasks.append(
+            DossierTask(
+                dossier=dossier,
+                step=step,
+                position=step.position,
+                name=step.name,
+                role=step.role,
+                is_decision=step.is_decision,
+                agency_id=dossier.agency_id,
+                assignee=assignee,
+                handed_over_by=start.handed_over_by,
+                started_at=at,
+                due_at=due,
+                **(
+                    {"finished_at": at, "finished_by": assignee, "outcome": done[0], "note": done[1]}
+                    if done is not None
+                    else {}
+                ),
+            )
+        )
+    insert(tasks)
+    for start, task in zip(starts, tasks, strict=True):
+        assignee, by = start.assignee, start.handed_over_by
+        if assignee is not None and by is not None and assignee.pk == by.pk:
+            continue  # an officer does not need to be told about the step they are doing themselves
+        notify_users(
+            users=[assignee]
+            if assignee
+            else (start.pool if start.pool is not None else officers_with_role(dossier.agency_id, task.role)),
+            event="task_assigned",
+            key=f"task:{task.pk}",
+            title=_("Hồ sơ %(code)s chờ xử lý: %(step)s") % {"code": dossier.code, "step": task.name},
+            body=_("Hạn xử lý bước: %(due)s.") % {"due": _fmt(task.due_at)},
+            url=f"/one-stop/{dossier.code}/",
+            email=assignee is not None,
+        )
+    return tasks
+
+
 def _start_task(
     dossier: Dossier,
     step: ProcessStep,
@@ -127,52 +204,9 @@ def _start_task(
     done: tuple[str, str] | None = None,
     pool: Sequence | None = None,
 ) -> DossierTask:
-    """Open the task of ``step``: due after the step's own budget, never after the dossier's deadline.
-
-    ``done=(outcome, note)`` records a step finished at once by ``assignee`` (the reception step the
-    receiving officer hands over on the spot), in the same INSERT. ``pool``: the officers holding the
-    step's role, when the caller has read them already (an unassigned step is announced to them)."""
-    if assignee is not None and not user_has_role(assignee, dossier.agency_id, step.role):
-        raise ValidationFailed(
-            _("%(name)s không giữ vai trò “%(role)s” tại cơ quan này.")
-            % {"name": assignee, "role": Role(step.role).label},
-            field="next_assignee",
-        )
-    due = get_calendar().add_working_hours(at, _step_hours(dossier.processing_unit, step.amount))
-    if dossier.effective_due_at and due > dossier.effective_due_at:
-        due = dossier.effective_due_at
-    task = DossierTask.objects.create(
-        dossier=dossier,
-        step=step,
-        position=step.position,
-        name=step.name,
-        role=step.role,
-        is_decision=step.is_decision,
-        agency_id=dossier.agency_id,
-        assignee=assignee,
-        handed_over_by=handed_over_by,
-        started_at=at,
-        due_at=due,
-        **(
-            {"finished_at": at, "finished_by": assignee, "outcome": done[0], "note": done[1]}
-            if done is not None
-            else {}
-        ),
-    )
-    if assignee is not None and handed_over_by is not None and assignee.pk == handed_over_by.pk:
-        return task  # an officer does not need to be told about the step they are doing themselves
-    notify_users(
-        users=[assignee]
-        if assignee
-        else (pool if pool is not None else officers_with_role(dossier.agency_id, step.role)),
-        event="task_assigned",
-        key=f"task:{task.pk}",
-        title=_("Hồ sơ %(code)s chờ xử lý: %(step)s") % {"code": dossier.code, "step": step.name},
-        body=_("Hạn xử lý bước: %(due)s.") % {"due": _fmt(due)},
-        url=f"/one-stop/{dossier.code}/",
-        email=assignee is not None,
-    )
-    return task
+    """Open the task of one step (``_start_tasks``)."""
+    start = _TaskStart(step, assignee=assignee, handed_over_by=handed_over_by, done=done, pool=pool)
+    return _start_tasks(dossier, [start], at=at)[0]
 
 
 def _open_task(dossier: Dossier) -> DossierTask | None:
@@ -193,9 +227,7 @@ def _finish_task(task: DossierTask, *, actor, at: dt.datetime, outcome: str, not
 
 
 def _steps(dossier: Dossier) -> list[ProcessStep]:
-    return list(
-        ProcessStep.objects.filter(template_id=dossier.offering.process_template_id).order_by("position")
-    )
+    return process_steps(dossier.offering.process_template_id)
 
 
 def _next_step(dossier: Dossier, position: int) -> ProcessStep | None:
@@ -300,7 +332,7 @@ def _store_documents(
                 )
                 saved_paths.append(path)
                 row.file.name = path
-        DossierDocument.objects.bulk_create(rows)
+        insert(rows)
     except Exception:
         for path in saved_paths:
             default_storage.delete(path)
@@ -329,7 +361,7 @@ def _require_complete(
     coming = {int(d.required_document_id) for d in incoming if d.required_document_id is not None}
     papers: list[RequiredDocument] = []
     if new:  # nothing stored yet: only the incoming papers count
-        papers = list(RequiredDocument.objects.filter(procedure_id=dossier.procedure_id))
+        papers = required_documents(dossier.procedure_id)
         missing = [r for r in papers if r.mandatory and r.pk not in coming]
     else:
         missing = [r for r in missing_documents(dossier) if r.pk not in coming]
@@ -422,7 +454,7 @@ def _plan_opening(dossier: Dossier, *, actor, next_assignee) -> _Opening:
         and len(steps) > 1
     )
     first = steps[1] if hand_over else steps[0]
-    pool = None if next_assignee is not None else list(officers_with_role(dossier.agency_id, first.role))
+    pool = None if next_assignee is not None else officers_holding(dossier.agency_id, first.role)
     return _Opening(steps=steps, hand_over=hand_over, pool=pool)
 
 
@@ -434,17 +466,17 @@ def _begin_processing(
     next_assignee=None,
     note: str = "",
     opening: _Opening | None = None,
-) -> None:
-    """Open the first step; a reception step is done by the receiving officer at once (the hand-over)."""
+) -> list[DossierTask]:
+    """Open the first step; a reception step is done by the receiving officer at once (the hand-over).
+    Returns the tasks written."""
     opening = opening or _plan_opening(dossier, actor=actor, next_assignee=next_assignee)
     steps = opening.steps
+    starts = []
     if opening.hand_over:
-        _start_task(
-            dossier, steps[0], at=at, assignee=actor, handed_over_by=actor, done=("handed_over", note)
-        )
-        _start_task(dossier, steps[1], at=at, assignee=next_assignee, handed_over_by=actor, pool=opening.pool)
-    else:
-        _start_task(dossier, steps[0], at=at, assignee=next_assignee, handed_over_by=actor, pool=opening.pool)
+        starts.append(_TaskStart(steps[0], assignee=actor, handed_over_by=actor, done=("handed_over", note)))
+    step = steps[1] if opening.hand_over else steps[0]
+    starts.append(_TaskStart(step, assignee=next_assignee, handed_over_by=actor, pool=opening.pool))
+    return _start_tasks(dossier, starts, at=at)
 
 
 # ---- submission and reception ------------------------------------------------------------------
@@ -593,7 +625,7 @@ def _receive(
     at: dt.datetime,
     next_assignee,
     note: str,
-    store: Callable[[], object] | None = None,
+    store: Callable[[], list[DossierDocument]] | None = None,
     opening: _Opening | None = None,
 ) -> Dossier:
     """Receipt (Mẫu 01): the clock starts, the dossier enters the yearly register and its first step opens.
@@ -627,9 +659,12 @@ def _receive(
                 "updated_at",
             ]
         )
-    if store is not None:
-        store()
-    _begin_processing(dossier, actor=actor, at=at, next_assignee=next_assignee, note=note, opening=opening)
+    documents = store() if store is not None else None
+    tasks = _begin_processing(
+        dossier, actor=actor, at=at, next_assignee=next_assignee, note=note, opening=opening
+    )
+    if new:  # everything the new dossier has was written here: its answer needs no read-back
+        remember_written(dossier, tasks=tasks, documents=documents or [], events=[event])
     _notify_applicant(dossier, event=event, due=_fmt(dossier.due_at))
     return dossier
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from egov.core.compiled import insert
 from egov.core.errors import TransitionNotAllowed
 
 from .choices import DossierAction as A
@@ -105,8 +106,8 @@ def transition(
         if dossier.pk and save:
             dossier.save(update_fields=["status", "updated_at"])
     if dossier.pk is None:
-        dossier.save()  # a new dossier is inserted once, with its first status and the caller's fields
-    return DossierEvent.objects.create(
+        insert([dossier])  # a new dossier is inserted once, with its first status and the caller's fields
+    event = DossierEvent(
         dossier=dossier,
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
@@ -116,3 +117,5 @@ def transition(
         data=data or {},
         created_at=at,
     )
+    insert([event])
+    return event

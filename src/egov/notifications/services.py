@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import connection
 
+from egov.core.compiled import insert
+
 from .models import Notification, OutboundEmail, OutboundSms
 
 
@@ -36,7 +38,7 @@ def notify_users(
     ]
     if not rows:
         return
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    insert(rows, ignore_conflicts=True)
     if email:
         for user in recipients:
             if user.email:

@@ -17,26 +17,11 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS
 from django.http import HttpRequest
 
-from egov.accounts.models import ApiToken, User
+from egov.accounts.models import ApiToken
+from egov.accounts.selectors import token_account, user_from_account
 from egov.core.api_support import BearerToken
-
-from .compiled import CompiledQuery
-
-_USER_ATTNAMES = [f.attname for f in User._meta.concrete_fields]
-_HASH_PLACEHOLDER = "egov-population-token-hash-placeholder"
-
-
-def _token_user_roles(key_hash: str):
-    return User.objects.filter(
-        api_tokens__key_hash=key_hash, api_tokens__revoked_at__isnull=True, is_active=True
-    ).values_list(*_USER_ATTNAMES, "roles__agency_id", "roles__role", "roles__is_active")
-
-
-TOKEN_USER_ROLES = CompiledQuery(_token_user_roles, _HASH_PLACEHOLDER)
-
 
 CACHE_MAX_TOKENS = 1024
 
@@ -57,17 +42,11 @@ class RegistryBearer(BearerToken):
         cached = self._cache.get(key_hash)
         if cached is not None and now - cached[0] < ttl:
             return cached[1], cached[2]
-        rows = TOKEN_USER_ROLES.rows(key_hash, alias=DEFAULT_DB_ALIAS)
-        if not rows:
+        found = token_account(key_hash)
+        if found is None:
             self._cache.pop(key_hash, None)
             return None
-        width = len(_USER_ATTNAMES)
-        user_row = tuple(rows[0][:width])
-        roles = [
-            (agency_id, role)
-            for agency_id, role, active in (row[width:] for row in rows)
-            if agency_id and active
-        ]
+        user_row, roles = found
         if ttl > 0:
             if len(self._cache) >= CACHE_MAX_TOKENS:
                 self._cache.clear()
@@ -80,9 +59,7 @@ class RegistryBearer(BearerToken):
             return None
         user_row, roles = found
         # A fresh instance per request: nothing a view does to it leaks into the next request.
-        user = User.from_db(DEFAULT_DB_ALIAS, _USER_ATTNAMES, user_row)
-        # The cache of accounts.selectors.user_agency_ids: (agency id, role) of the active assignments.
-        user._egov_roles = list(roles)  # type: ignore[attr-defined]
+        user = user_from_account(user_row, roles)
         request.user = user
         return user
 

@@ -11,7 +11,8 @@ import time
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from .compiled import CompiledQuery
+from egov.core.compiled import CompiledQuery
+
 from .models import CitizenLink, HouseholdMember, Person, PersonAccessLog
 
 PERSON_RECORD_RELATIONS = (

@@ -1,4 +1,5 @@
-"""manage.py issue_api_token (DESIGN.md: "prints a token for a user or system account")."""
+"""manage.py issue_api_token (DESIGN.md: "prints a token for a user or system account"), and how a token
+authenticates."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from io import StringIO
 import pytest
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
+from django.utils import timezone
 
+from egov.accounts.choices import Role
 from egov.accounts.models import ApiToken
-from egov.accounts.selectors import user_for_token
-from egov.testing.factories import UserFactory
+from egov.accounts.selectors import user_for_token, user_has_role, user_roles_in
+from egov.accounts.services import api_token_issue
+from egov.testing.factories import AgencyFactory, UserFactory, officer
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +50,32 @@ def test_inactive_user_is_refused():
     UserFactory(username="da-khoa", is_active=False)
     with pytest.raises(CommandError):
         call_command("issue_api_token", "da-khoa", stdout=StringIO(), stderr=StringIO())
+
+
+def test_token_authentication_loads_the_roles_and_refuses_revoked_tokens_and_inactive_accounts(
+    django_assert_num_queries,
+):
+    agency = AgencyFactory(code="000.00.01.H26")
+    other = AgencyFactory(code="000.00.02.H26")
+    user = officer(agency, Role.RECEPTION, Role.LEADER, username="motcua")
+    officer(other, Role.SPECIALIST, username="motcua")
+    user.roles.filter(role=Role.LEADER).update(is_active=False)
+    token = api_token_issue(user=user)
+
+    with django_assert_num_queries(1):
+        found = user_for_token(token)
+        # The active roles came with the account: checking them costs no query.
+        assert user_roles_in(found, agency.pk) == {Role.RECEPTION}
+        assert user_has_role(found, other.pk, Role.SPECIALIST)
+    assert found == user and found.username == "motcua"
+    assert user_for_token(token + "x") is None
+
+    ApiToken.objects.filter(user=user).update(revoked_at=timezone.now())
+    assert user_for_token(token) is None
+    fresh = api_token_issue(user=user)
+    assert user_for_token(fresh) == user
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    assert user_for_token(fresh) is None
+    # An account without any role authenticates too (a citizen's or a system's token).
+    plain = UserFactory(username="he-thong")
+    assert user_roles_in(user_for_token(api_token_issue(user=plain)), agency.pk) == set()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils.dateparse import parse_datetime
 
 from egov.accounts.services import api_token_issue
 from egov.dossiers.models import Dossier, DossierDocument, DossierEvent
@@ -213,6 +216,43 @@ def test_counter_reception_via_api(client, office):
         403,
         "forbidden",
     )
+
+
+def _instants(value):
+    """The body with every ISO date-time parsed: the same instant may be written in UTC or +07:00."""
+    if isinstance(value, dict):
+        return {k: _instants(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_instants(v) for v in value]
+    if isinstance(value, str) and len(value) >= 20 and value[4] == "-" and value[10] == "T":
+        return parse_datetime(value)
+    return value
+
+
+@pytest.mark.parametrize("next_assignee", [None, "chuyenvien"])
+def test_counter_answer_is_built_from_the_rows_written_and_equals_a_later_read(client, office, next_assignee):
+    # GIVEN a counter reception through the API
+    body = submission(office)
+    for doc in body["documents"]:
+        doc.pop("content_base64")
+    if next_assignee:
+        body["next_assignee"] = next_assignee
+    headers = auth(office.reception)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/dossiers/counter", body, content_type="application/json", **headers)
+    assert response.status_code == 201, response.content
+    # THEN nothing is read back after the commit: the answer comes from the rows just written
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert statements[-1] == "COMMIT" or "RELEASE SAVEPOINT" in statements[-1], statements[-3:]
+    # AND it is exactly what reading the dossier afterwards gives
+    written = response.json()
+    read = client.get(f"/api/v1/dossiers/{written['code']}", **headers)
+    assert read.status_code == 200
+    assert _instants(written) == _instants(read.json())
+    assert [t["position"] for t in written["tasks"]] == [1, 2]
+    assert written["tasks"][1]["assignee"] == next_assignee
+    assert len(written["documents"]) == 2 and all(d["id"] for d in written["documents"])
+    assert [e["action"] for e in written["events"]] == ["receive"]
 
 
 def test_openapi_document(client):
