@@ -223,7 +223,7 @@ EGOV_PDF_FONT_DIRS = [
 
 TASKS = {
     "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "BACKEND": "egov.core.task_backend.DatabaseBackend",
         "QUEUES": ["default", "notifications"],
     }
 }

@@ -30,14 +30,19 @@ def next_values(scopes: list[str]) -> dict[str, int]:
     register number. Rows are locked in the order given: callers list scopes in one fixed order."""
     if len(set(scopes)) != len(scopes):
         raise ValueError("next_values: each scope once")
-    rows = ", ".join(["(%s, 1)"] * len(scopes))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_TABLE} (scope, value) VALUES {rows} "  # noqa: S608 - table name is ours
-            f"ON CONFLICT (scope) DO UPDATE SET value = {_TABLE}.value + 1 RETURNING scope, value",
-            scopes,
-        )
+        cursor.execute(draw_statement(len(scopes)), scopes)
         return {scope: int(value) for scope, value in cursor.fetchall()}
+
+
+def draw_statement(count: int) -> str:
+    """The statement of ``next_values`` for ``count`` scopes (its parameters: the scopes; it returns
+    ``scope, value`` rows), for a caller that uses the numbers in the same statement (inside a ``WITH``)."""
+    rows = ", ".join(["(%s, 1)"] * count)
+    return (
+        f"INSERT INTO {_TABLE} (scope, value) VALUES {rows} "  # noqa: S608 - table name is ours
+        f"ON CONFLICT (scope) DO UPDATE SET value = {_TABLE}.value + 1 RETURNING scope, value"
+    )
 
 
 def current_value(scope: str) -> int:

@@ -438,7 +438,15 @@ def dossier_counter(request: HttpRequest, payload: CounterIn):
         next_assignee=_user(payload.next_assignee, "next_assignee"),
         form_data=payload.form_data,
     )
-    return Status(201, _detail(request, dossier))
+    # Built directly, like the public status: the schema documents it, the parity test
+    # (``test_counter_answer_is_built_from_the_rows_written_and_equals_a_later_read``) holds it to the
+    # validated ``GET``, and the busiest write of the counter skips validating its own answer.
+    return JsonResponse(
+        _detail(request, dossier),
+        status=201,
+        encoder=DjangoJSONEncoder,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 # ---- reading -----------------------------------------------------------------------------------

@@ -6,14 +6,15 @@ notifications in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +33,7 @@ from egov.core.choices import TimeUnit
 from egov.core.compiled import insert
 from egov.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from egov.core.models import Agency
-from egov.core.numbering import next_value, next_values
+from egov.core.numbering import draw_statement, next_value, next_values
 from egov.notifications.services import notify_citizen, notify_users
 from egov.payments.amounts import format_vnd
 from egov.payments.selectors import dossier_is_paid, payment_required
@@ -139,9 +140,12 @@ class _TaskStart:
     pool: Sequence | None = None
 
 
-def _start_tasks(dossier: Dossier, starts: Sequence[_TaskStart], *, at: dt.datetime) -> list[DossierTask]:
+def _start_tasks(
+    dossier: Dossier, starts: Sequence[_TaskStart], *, at: dt.datetime, announce: bool = True
+) -> list[DossierTask]:
     """Open the tasks of ``starts`` (one INSERT for all), each due after its step's own budget, never
-    after the dossier's deadline, and tell whoever must act on them."""
+    after the dossier's deadline, and tell whoever must act on them (``announce=False``: the caller
+    calls ``_announce_tasks`` later)."""
     tasks = []
     for start in starts:
         step, assignee = start.step, start.assignee
@@ -176,6 +180,13 @@ def _start_tasks(dossier: Dossier, starts: Sequence[_TaskStart], *, at: dt.datet
             )
         )
     insert(tasks)
+    if announce:
+        _announce_tasks(dossier, starts, tasks)
+    return tasks
+
+
+def _announce_tasks(dossier: Dossier, starts: Sequence[_TaskStart], tasks: Sequence[DossierTask]) -> None:
+    """Tell whoever must act on the tasks just opened (the notice quotes the dossier's code)."""
     for start, task in zip(starts, tasks, strict=True):
         assignee, by = start.assignee, start.handed_over_by
         if assignee is not None and by is not None and assignee.pk == by.pk:
@@ -191,7 +202,6 @@ def _start_tasks(dossier: Dossier, starts: Sequence[_TaskStart], *, at: dt.datet
             url=f"/one-stop/{dossier.code}/",
             email=assignee is not None,
         )
-    return tasks
 
 
 def _start_task(
@@ -466,9 +476,15 @@ def _begin_processing(
     next_assignee=None,
     note: str = "",
     opening: _Opening | None = None,
-) -> list[DossierTask]:
-    """Open the first step; a reception step is done by the receiving officer at once (the hand-over).
-    Returns the tasks written."""
+) -> None:
+    """Open the first step; a reception step is done by the receiving officer at once (the hand-over)."""
+    starts = _opening_starts(dossier, actor=actor, next_assignee=next_assignee, note=note, opening=opening)
+    _start_tasks(dossier, starts, at=at)
+
+
+def _opening_starts(
+    dossier: Dossier, *, actor, next_assignee, note: str, opening: _Opening | None = None
+) -> list[_TaskStart]:
     opening = opening or _plan_opening(dossier, actor=actor, next_assignee=next_assignee)
     steps = opening.steps
     starts = []
@@ -476,7 +492,7 @@ def _begin_processing(
         starts.append(_TaskStart(steps[0], assignee=actor, handed_over_by=actor, done=("handed_over", note)))
     step = steps[1] if opening.hand_over else steps[0]
     starts.append(_TaskStart(step, assignee=next_assignee, handed_over_by=actor, pool=opening.pool))
-    return _start_tasks(dossier, starts, at=at)
+    return starts
 
 
 # ---- submission and reception ------------------------------------------------------------------
@@ -554,23 +570,81 @@ def dossier_receive_at_counter(
         save=False,
         draw=False,
     )
-    # Every read first (papers, steps, the officers to tell), then the counters: their rows stay locked
-    # from the draw to the commit, and every reception of the agency that day waits on them, so only
-    # the writes may come after (a few milliseconds instead of the whole request).
     papers = _require_complete(dossier, documents, new=True)
     opening = _plan_opening(dossier, actor=actor, next_assignee=next_assignee)
-    dossier.code, dossier.register_number = _dossier_code(offering.agency, at, register_number=True)
-    return _receive(
+    starts = _opening_starts(dossier, actor=actor, next_assignee=next_assignee, note="", opening=opening)
+    # The day's code and the year's register number are drawn last. Their counter rows stay locked from
+    # the draw to the commit, and every reception of the agency that day waits on them, so everything
+    # that does not need the code is written first: the dossier (under a provisional code nobody else
+    # can see, the transaction being uncommitted), its papers on paper and its tasks. After the draw
+    # come only the code itself, the receipt event (with the register number) and the notices, which
+    # quote the code. A reception that fails gives its numbers back, as before.
+    dossier.code = f"~{uuid.uuid4().hex}"
+    dossier.received_at = at
+    _start_clock(dossier, at=at)
+    insert([dossier])
+    files = any(doc.file is not None or doc.content is not None for doc in documents)
+
+    def store() -> list[DossierDocument]:
+        return _store_documents(dossier, documents, origin_default=DocumentOrigin.PAPER, required=papers)
+
+    stored = None if files else store()  # uploaded files are stored under the dossier's code
+    tasks = _start_tasks(dossier, starts, at=at, announce=False)
+
+    _draw_numbers(dossier, at=at, status=DossierStatus.PROCESSING)
+    event = transition(
         dossier,
+        save=False,
+        action=DossierAction.RECEIVE,
+        to=DossierStatus.PROCESSING,
         actor=actor,
         at=at,
-        next_assignee=next_assignee,
-        note="",
-        store=lambda: _store_documents(
-            dossier, documents, origin_default=DocumentOrigin.PAPER, required=papers
-        ),
-        opening=opening,
+        data={"due_at": dossier.due_at.isoformat(), "register_number": dossier.register_number},
     )
+    if files:
+        stored = store()
+    _announce_tasks(dossier, starts, tasks)
+    # Everything the new dossier has was written here: its answer needs no read-back.
+    remember_written(dossier, tasks=tasks, documents=stored, events=[event])
+    _notify_applicant(dossier, event=event, due=_fmt(dossier.due_at))
+    return dossier
+
+
+_DOSSIER_TABLE = Dossier._meta.db_table
+# The draw of ``numbering.next_values`` and the UPDATE of the dossier, in one round trip: the code is
+# ``<agency code>-<YYMMDD>-`` and the day's number on at least 4 digits, as ``_dossier_code`` writes it.
+_DRAW_AND_SAVE_NUMBERS = (
+    f"WITH drawn AS ({draw_statement(2)}) "  # noqa: S608 - table names are ours, values are parameters
+    f"UPDATE {_DOSSIER_TABLE} SET code = %s || lpad(day.value::text, greatest(4, length(day.value::text)), '0'), "
+    "register_number = year.value, status = %s, updated_at = %s "
+    "FROM drawn day, drawn year WHERE day.scope = %s AND year.scope = %s AND id = %s "
+    f"RETURNING {_DOSSIER_TABLE}.code, {_DOSSIER_TABLE}.register_number"
+)
+
+
+def _draw_numbers(dossier: Dossier, *, at: dt.datetime, status: str) -> None:
+    """Draw the code and register number of a dossier inserted moments ago under a provisional code, and
+    write them with its new ``status`` (``_dossier_code``'s counters, in the same order). On PostgreSQL
+    the draw and the UPDATE are one statement, to keep the counters locked for one round trip less."""
+    agency = dossier.agency
+    day = at.astimezone(LOCAL_TZ).strftime("%y%m%d")
+    code_scope, register_scope = f"dossier:{agency.code}:{day}", _register_scope(agency, at)
+    dossier.updated_at = timezone.now()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _DRAW_AND_SAVE_NUMBERS,
+                [code_scope, register_scope, f"{agency.code}-{day}-", status, dossier.updated_at]
+                + [code_scope, register_scope, dossier.pk],
+            )
+            dossier.code, dossier.register_number = cursor.fetchone()
+            return
+        dossier.code, dossier.register_number = _dossier_code(agency, at, register_number=True)
+        cursor.execute(
+            f"UPDATE {_DOSSIER_TABLE} SET code = %s, register_number = %s, status = %s, updated_at = %s "  # noqa: S608
+            "WHERE id = %s",
+            [dossier.code, dossier.register_number, status, dossier.updated_at, dossier.pk],
+        )
 
 
 def _require_paid(dossier: Dossier) -> None:
@@ -625,21 +699,16 @@ def _receive(
     at: dt.datetime,
     next_assignee,
     note: str,
-    store: Callable[[], list[DossierDocument]] | None = None,
-    opening: _Opening | None = None,
 ) -> Dossier:
-    """Receipt (Mẫu 01): the clock starts, the dossier enters the yearly register and its first step opens.
-
-    A new dossier (counter reception, not saved yet, its register number drawn with its code) is inserted
-    here once, already received; ``store`` then writes its papers before the steps open."""
-    new = dossier.pk is None
+    """Receipt (Mẫu 01) of a dossier submitted online: the clock starts, the dossier enters the yearly
+    register and its first step opens."""
     dossier.received_at = at
     _start_clock(dossier, at=at)
     if dossier.register_number is None:
         dossier.register_number = next_value(_register_scope(dossier.agency, at))
     event = transition(
         dossier,
-        save=new,
+        save=False,
         action=DossierAction.RECEIVE,
         to=DossierStatus.PROCESSING,
         actor=actor,
@@ -647,24 +716,18 @@ def _receive(
         note=note,
         data={"due_at": dossier.due_at.isoformat(), "register_number": dossier.register_number},
     )
-    if not new:
-        dossier.save(
-            update_fields=[
-                "status",
-                "received_at",
-                "clock_started_at",
-                "due_at",
-                "rescheduled_due_at",
-                "register_number",
-                "updated_at",
-            ]
-        )
-    documents = store() if store is not None else None
-    tasks = _begin_processing(
-        dossier, actor=actor, at=at, next_assignee=next_assignee, note=note, opening=opening
+    dossier.save(
+        update_fields=[
+            "status",
+            "received_at",
+            "clock_started_at",
+            "due_at",
+            "rescheduled_due_at",
+            "register_number",
+            "updated_at",
+        ]
     )
-    if new:  # everything the new dossier has was written here: its answer needs no read-back
-        remember_written(dossier, tasks=tasks, documents=documents or [], events=[event])
+    _begin_processing(dossier, actor=actor, at=at, next_assignee=next_assignee, note=note)
     _notify_applicant(dossier, event=event, due=_fmt(dossier.due_at))
     return dossier
 

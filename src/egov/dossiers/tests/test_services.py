@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from egov.core.calendar import LOCAL_TZ, get_calendar
 from egov.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from egov.core.models import Sequence
 from egov.dossiers import services as svc
 from egov.dossiers.choices import DossierAction, DossierStatus
 from egov.dossiers.models import Dossier, DossierDocument, DossierEvent, DossierTask
@@ -353,6 +354,25 @@ def test_codes_run_per_agency_per_day(office):
     with at(MONDAY_10 + dt.timedelta(days=1)):
         codes.append(office.counter_dossier().code)
     assert [c[-11:] for c in codes] == ["260302-0001", "260302-0002", "260302-0003", "260303-0001"]
+
+
+def test_counter_codes_past_9999_keep_every_digit_and_the_row_matches_the_answer(office):
+    # GIVEN a day whose counter is at 9998 and a year register at 41
+    Sequence.objects.create(scope="dossier:000.00.01.H26:260302", value=9998)
+    Sequence.objects.create(scope="register:000.00.01.H26:2026", value=41)
+    with at(MONDAY_10):
+        # WHEN two dossiers are received at the counter
+        first, second = office.counter_dossier(), office.counter_dossier()
+    # THEN the codes are drawn as ``_dossier_code`` writes them (4 digits at least, never cut)
+    assert [first.code, second.code] == ["000.00.01.H26-260302-9999", "000.00.01.H26-260302-10000"]
+    assert [first.register_number, second.register_number] == [42, 43]
+    # AND the stored rows hold them, received, with no provisional code left anywhere
+    stored = Dossier.objects.get(pk=second.pk)
+    assert (stored.code, stored.register_number, stored.status) == (second.code, 43, DossierStatus.PROCESSING)
+    assert not Dossier.objects.filter(code__startswith="~").exists()
+    event = DossierEvent.objects.get(dossier=stored)
+    assert (event.from_status, event.to_status, event.data["register_number"]) == ("", "processing", 43)
+    assert Notification.objects.filter(title__contains=second.code).exists()
 
 
 def test_worklist_sorted_by_deadline_with_urgency(office):
