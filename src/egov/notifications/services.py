@@ -46,6 +46,34 @@ def notify_users(
 
 
 _EMAIL_TABLE = OutboundEmail._meta.db_table
+_EMAIL_INSERT = (
+    f'INSERT INTO {_EMAIL_TABLE} ("to", subject, body, dedupe_key, created_at, attempts, last_error) '  # noqa: S608
+    "VALUES (%s, %s, %s, %s, %s, 0, '') ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+
+
+def _email_row(*, to: str, subject: str, body: str, key: str) -> tuple[str, list]:
+    from django.utils import timezone
+
+    return _EMAIL_INSERT, [to, subject[:255], body, key[:200], timezone.now()]
+
+
+def _insert_ids(statements: list[tuple[str, list]]) -> list[int | None]:
+    """Run ``INSERT ... RETURNING id`` statements in the current transaction and return each new id, or
+    None for a row not written (its ``dedupe_key`` was queued before). On PostgreSQL several go in one
+    round trip, each in its own ``WITH`` part (each runs exactly once); elsewhere one after the other."""
+    with connection.cursor() as cursor:
+        if len(statements) > 1 and connection.vendor == "postgresql":
+            parts = ", ".join(f"q{i} AS ({sql})" for i, (sql, _params) in enumerate(statements))
+            ids = ", ".join(f"(SELECT id FROM q{i})" for i in range(len(statements)))  # noqa: S608 - our statements
+            cursor.execute(f"WITH {parts} SELECT {ids}", [p for _sql, params in statements for p in params])
+            return list(cursor.fetchone())
+        out: list[int | None] = []
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+            out.append(row[0] if row else None)
+        return out
 
 
 def email_queue(*, to: str, subject: str, body: str, key: str, enqueue: bool = True) -> int | None:
@@ -54,24 +82,14 @@ def email_queue(*, to: str, subject: str, body: str, key: str, enqueue: bool = T
     Returns the message id, or None when the same ``key`` was queued before (nothing new is sent).
     ``enqueue=False``: the caller enqueues one task for several messages (``deliver_messages``).
     """
-    from django.utils import timezone
-
     from .tasks import deliver_email
 
     if not to:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'INSERT INTO {_EMAIL_TABLE} ("to", subject, body, dedupe_key, created_at, attempts, last_error) '  # noqa: S608
-            "VALUES (%s, %s, %s, %s, %s, 0, '') ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-            [to, subject[:255], body, key[:200], timezone.now()],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    if enqueue:
-        deliver_email.enqueue(message_id=row[0])
-    return row[0]
+    message_id = _insert_ids([_email_row(to=to, subject=subject, body=body, key=key)])[0]
+    if message_id is not None and enqueue:
+        deliver_email.enqueue(message_id=message_id)
+    return message_id
 
 
 def _with_link(body: str, url: str) -> str:
@@ -93,27 +111,33 @@ def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
 _SMS_TABLE = OutboundSms._meta.db_table
 
 
-def sms_queue(*, to: str, body: str, key: str, enqueue: bool = True) -> int | None:
-    """Queue a text message in the current transaction; None when ``key`` was queued before."""
-    from django.utils import timezone
+_SMS_INSERT = (
+    f'INSERT INTO {_SMS_TABLE} ("to", body, dedupe_key, created_at, provider_id, attempts, last_error) '  # noqa: S608
+    "VALUES (%s, %s, %s, %s, '', 0, '') ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
 
-    from .tasks import deliver_sms
+
+def _sms_row(*, to: str, body: str, key: str) -> tuple[str, list] | None:
+    """The statement of a text message, or None for a number too short to be a phone number."""
+    from django.utils import timezone
 
     to = "".join(ch for ch in (to or "") if ch.isdigit() or ch == "+")
     if len(to) < 9:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'INSERT INTO {_SMS_TABLE} ("to", body, dedupe_key, created_at, provider_id, attempts, last_error) '  # noqa: S608
-            "VALUES (%s, %s, %s, %s, '', 0, '') ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-            [to[:20], body[:480], key[:200], timezone.now()],
-        )
-        row = cursor.fetchone()
+    return _SMS_INSERT, [to[:20], body[:480], key[:200], timezone.now()]
+
+
+def sms_queue(*, to: str, body: str, key: str, enqueue: bool = True) -> int | None:
+    """Queue a text message in the current transaction; None when ``key`` was queued before."""
+    from .tasks import deliver_sms
+
+    row = _sms_row(to=to, body=body, key=key)
     if row is None:
         return None
-    if enqueue:
-        deliver_sms.enqueue(message_id=row[0])
-    return row[0]
+    message_id = _insert_ids([row])[0]
+    if message_id is not None and enqueue:
+        deliver_sms.enqueue(message_id=message_id)
+    return message_id
 
 
 def render_event(event: str, context: dict) -> tuple[str, str, str]:
@@ -145,13 +169,16 @@ def notify_citizen(
         email = email or user.email
     from .tasks import deliver_messages
 
-    # One delivery task for both messages: the notice is written with the change that causes it (one
-    # transaction), and a reception pays for one queued task instead of two.
-    email_id = (
-        email_queue(to=email, subject=subject, body=_with_link(body, url), key=f"{key}:email", enqueue=False)
-        if email
-        else None
-    )
-    sms_id = sms_queue(to=phone, body=sms, key=f"{key}:sms", enqueue=False) if phone else None
+    # Both messages in one statement and one delivery task for both: the notice is written with the
+    # change that causes it (one transaction), and a reception pays for one round trip and one queued
+    # task instead of two each.
+    rows = {}
+    if email:
+        rows["email"] = _email_row(to=email, subject=subject, body=_with_link(body, url), key=f"{key}:email")
+    sms_row = _sms_row(to=phone, body=sms, key=f"{key}:sms") if phone else None
+    if sms_row is not None:
+        rows["sms"] = sms_row
+    ids = dict(zip(rows, _insert_ids(list(rows.values())), strict=True)) if rows else {}
+    email_id, sms_id = ids.get("email"), ids.get("sms")
     if email_id is not None or sms_id is not None:
         deliver_messages.enqueue(email_ids=[email_id] if email_id else [], sms_ids=[sms_id] if sms_id else [])

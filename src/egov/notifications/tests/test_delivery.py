@@ -127,3 +127,30 @@ def test_citizen_notice_is_one_task_and_a_retry_sends_only_what_failed(smtp):
     # THEN only the e-mail is sent, once
     assert len(smtp.messages) == 1
     assert OutboundEmail.objects.get().sent_at is not None
+
+
+def test_a_repeated_citizen_notice_queues_only_what_is_new():
+    from django_tasks_db.models import DBTaskResult
+
+    from egov.notifications.models import OutboundSms
+    from egov.notifications.services import notify_citizen
+
+    context = {"code": "X-1", "procedure": "Đăng ký khai sinh", "agency": "UBND", "status": "Đang xử lý"}
+    # GIVEN a notice by e-mail only, then the same notice (same key) by e-mail and SMS
+    notify_citizen(event="receive", key="dossier:1:event:1", context=context, email="dan@example.vn")
+    notify_citizen(
+        event="receive", key="dossier:1:event:1", context=context, email="dan@example.vn", phone="0912345678"
+    )
+    # THEN the e-mail is queued once, the SMS once, and the second task carries only the SMS
+    email, sms = OutboundEmail.objects.get(), OutboundSms.objects.get()
+    tasks = [t.args_kwargs["kwargs"] for t in DBTaskResult.objects.order_by("enqueued_at")]
+    assert tasks == [{"email_ids": [email.pk], "sms_ids": []}, {"email_ids": [], "sms_ids": [sms.pk]}]
+    # AND a third time nothing is queued at all
+    notify_citizen(
+        event="receive", key="dossier:1:event:1", context=context, email="dan@example.vn", phone="0912345678"
+    )
+    assert (OutboundEmail.objects.count(), OutboundSms.objects.count(), DBTaskResult.objects.count()) == (
+        1,
+        1,
+        2,
+    )
