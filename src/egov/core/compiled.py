@@ -190,6 +190,9 @@ class CompiledInsert:
         fields = self._fields(generated_pk)
         params: list = []
         for obj in objs:
+            # As save() and bulk_create() do: a related object saved after it was assigned gives its key
+            # now, and an unsaved one is refused.
+            obj._prepare_related_fields_for_save(operation_name="insert")
             for f in fields:
                 value = f.pre_save(obj, True)
                 if hasattr(value, "resolve_expression"):

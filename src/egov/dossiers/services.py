@@ -296,6 +296,18 @@ def _store_documents(
     """Check and store the papers; the caller's transaction holds the rows, files are removed on failure.
 
     ``required``: the procedure's papers when the caller has read them already."""
+    rows = _check_documents(dossier, documents, origin_default=origin_default, required=required)
+    return _save_documents(dossier, rows, documents)
+
+
+def _check_documents(
+    dossier: Dossier,
+    documents: Sequence[DocumentInput],
+    *,
+    origin_default: str,
+    required: Sequence[RequiredDocument] | None = None,
+) -> list[DossierDocument]:
+    """The rows of the papers, each file read and checked by content (nothing written yet)."""
     if required is None:
         required = RequiredDocument.objects.filter(procedure_id=dossier.procedure_id)
     required = {r.pk: r for r in required}
@@ -331,6 +343,13 @@ def _store_documents(
         elif row.origin == DocumentOrigin.UPLOAD:
             row.origin = DocumentOrigin.PAPER
         rows.append(row)
+    return rows
+
+
+def _save_documents(
+    dossier: Dossier, rows: list[DossierDocument], documents: Sequence[DocumentInput]
+) -> list[DossierDocument]:
+    """Store the checked files under the dossier's code and insert the rows (``_check_documents``)."""
     saved_paths: list[str] = []
     try:
         for row, doc in zip(rows, documents, strict=True):
@@ -522,13 +541,18 @@ def dossier_submit(
         set_count=set_count,
         form_data=form_data,
         at=at,
+        save=False,
+        draw=False,
     )
     papers = _require_complete(dossier, documents, new=True)
-    _store_documents(dossier, documents, origin_default=DocumentOrigin.UPLOAD, required=papers)
-    event = transition(
-        dossier, action=DossierAction.SUBMIT, to=DossierStatus.SUBMITTED, actor=actor, at=at, save=False
-    )
-    dossier.save(update_fields=["status"])
+    # The files are read and checked (PDF structure, encryption, scripts) before the day's code is drawn:
+    # its counter row stays locked until the commit, and every reception of the agency that day, at the
+    # counter too, waits on it.
+    rows = _check_documents(dossier, documents, origin_default=DocumentOrigin.UPLOAD, required=papers)
+    dossier.code = _dossier_code(offering.agency, at)[0]
+    # The new dossier is inserted here once, already submitted.
+    event = transition(dossier, action=DossierAction.SUBMIT, to=DossierStatus.SUBMITTED, actor=actor, at=at)
+    _save_documents(dossier, rows, documents)
     notify_users(
         users=officers_with_role(dossier.agency_id, Role.RECEPTION),
         event="dossier_submitted",

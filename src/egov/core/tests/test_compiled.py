@@ -153,3 +153,13 @@ def test_insert_refuses_mixed_rows_and_expressions_and_keeps_receivers():
     finally:
         post_save.disconnect(receiver, sender=Notification)
     assert seen == [("d", True)]  # a model with receivers goes through save(): none is skipped
+
+
+def test_insert_takes_the_key_of_a_parent_saved_after_assignment_and_refuses_an_unsaved_one():
+    parent = UserFactory.build(username="nguoi-nhan")
+    child = Notification(recipient=parent, event="e", title="Một", dedupe_key="k")
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert([child])
+    parent.save()
+    insert([child])
+    assert Notification.objects.get().recipient_id == parent.pk
