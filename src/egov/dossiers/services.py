@@ -599,20 +599,18 @@ def dossier_receive_at_counter(
     starts = _opening_starts(dossier, actor=actor, next_assignee=next_assignee, note="", opening=opening)
     # The day's code and the year's register number are drawn last. Their counter rows stay locked from
     # the draw to the commit, and every reception of the agency that day waits on them, so everything
-    # that does not need the code is written first: the dossier (under a provisional code nobody else
-    # can see, the transaction being uncommitted), its papers on paper and its tasks. After the draw
-    # come only the code itself, the receipt event (with the register number) and the notices, which
-    # quote the code. A reception that fails gives its numbers back, as before.
+    # that does not need the code is done first: the dossier is inserted under a provisional code nobody
+    # else can see (the transaction is uncommitted), uploaded files are checked, papers on paper and the
+    # tasks are written. After the draw come only the code itself, the receipt event (with the register
+    # number), the files (stored under the code) and the notices, which quote the code. A reception that
+    # fails gives its numbers back, as before.
     dossier.code = f"~{uuid.uuid4().hex}"
     dossier.received_at = at
     _start_clock(dossier, at=at)
     insert([dossier])
-    files = any(doc.file is not None or doc.content is not None for doc in documents)
-
-    def store() -> list[DossierDocument]:
-        return _store_documents(dossier, documents, origin_default=DocumentOrigin.PAPER, required=papers)
-
-    stored = None if files else store()  # uploaded files are stored under the dossier's code
+    rows = _check_documents(dossier, documents, origin_default=DocumentOrigin.PAPER, required=papers)
+    files = any(doc._checked is not None for doc in documents)
+    stored = None if files else _save_documents(dossier, rows, documents)  # files go under the code
     tasks = _start_tasks(dossier, starts, at=at, announce=False)
 
     _draw_numbers(dossier, at=at, status=DossierStatus.PROCESSING)
@@ -626,7 +624,7 @@ def dossier_receive_at_counter(
         data={"due_at": dossier.due_at.isoformat(), "register_number": dossier.register_number},
     )
     if files:
-        stored = store()
+        stored = _save_documents(dossier, rows, documents)
     _announce_tasks(dossier, starts, tasks)
     # Everything the new dossier has was written here: its answer needs no read-back.
     remember_written(dossier, tasks=tasks, documents=stored, events=[event])
