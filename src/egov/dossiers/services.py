@@ -413,12 +413,9 @@ def _new_dossier(
     set_count: int,
     form_data: dict | None,
     at: dt.datetime,
-    save: bool = True,
-    draw: bool = True,
 ) -> Dossier:
-    """A dossier with its code. ``save=False`` leaves the INSERT to the caller (a counter reception inserts
-    it once, already received); ``draw=False`` (with ``save=False``) leaves the code to the caller too,
-    who draws it with ``_dossier_code`` as late as it can."""
+    """A new dossier, checked, not saved and without its code: the caller draws the code as late as it
+    can (the counter stays locked from the draw to the commit) and inserts the row once."""
     if not offering.is_active or not offering.procedure.is_active:
         raise ValidationFailed(
             _("Thủ tục này hiện không được tiếp nhận tại cơ quan."), code="procedure_inactive"
@@ -432,7 +429,7 @@ def _new_dossier(
         raise ValidationFailed(_("Số bộ hồ sơ phải từ 1 đến 50."), field="set_count")
     procedure = offering.procedure
     dossier = Dossier(
-        code=_dossier_code(offering.agency, at)[0] if draw else "",
+        code="",
         offering=offering,
         procedure=procedure,
         agency=offering.agency,
@@ -453,8 +450,6 @@ def _new_dossier(
         fee=offering.fee(online=channel == Channel.ONLINE),
         submitted_at=at,
     )
-    if save:
-        dossier.save()
     return dossier
 
 
@@ -541,8 +536,6 @@ def dossier_submit(
         set_count=set_count,
         form_data=form_data,
         at=at,
-        save=False,
-        draw=False,
     )
     papers = _require_complete(dossier, documents, new=True)
     # The files are read and checked (PDF structure, encryption, scripts) before the day's code is drawn:
@@ -591,8 +584,6 @@ def dossier_receive_at_counter(
         set_count=set_count,
         form_data=form_data,
         at=at,
-        save=False,
-        draw=False,
     )
     papers = _require_complete(dossier, documents, new=True)
     opening = _plan_opening(dossier, actor=actor, next_assignee=next_assignee)
